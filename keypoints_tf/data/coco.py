@@ -1,0 +1,199 @@
+"""COCO keypoints files: the format of priors, evaluation sets and training labels.
+
+A file holds one keypoints category (its ``keypoints`` names and 1-based ``skeleton`` pairs define the
+skeleton), an ``images`` list (``id``, ``file_name``, ``width``, ``height``) and ``annotations``
+(``image_id``, ``category_id``, ``keypoints`` = [x, y, v] x K in pixels of that image; v = 0 marks a
+missing keypoint). Coordinates follow `keypoints_tf.skeleton` (pixel centres at i + 0.5).
+
+Every image is letterboxed onto the square model input (`keypoints_tf.data.letterbox`); normalised
+keypoints are relative to that square, so poses from frames of any aspect ratio keep their proportions
+and line up exactly with the letterboxed pixels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from typing import Optional, Sequence
+
+import numpy as np
+
+from keypoints_tf.data.letterbox import frame_to_input
+from keypoints_tf.errors import DataError
+from keypoints_tf.skeleton import Skeleton
+
+
+@dataclasses.dataclass
+class KeypointSet:
+    """Keypoint annotations read from a COCO file.
+
+    Attributes:
+        skeleton: the file's skeleton.
+        keypoints_pixels: (N, K, 2) float32 continuous pixel coordinates of each annotation's image.
+        visible: (N, K) bool, False where v == 0.
+        image_sizes: (N, 2) int, (width, height) of each annotation's image.
+        file_names: N paths resolved relative to the JSON file's folder (None where the file has no name).
+        path: the JSON file it came from.
+    """
+
+    skeleton: Skeleton
+    keypoints_pixels: np.ndarray
+    visible: np.ndarray
+    image_sizes: np.ndarray
+    file_names: list
+    path: str = ""
+
+    def __len__(self):
+        return len(self.keypoints_pixels)
+
+    def normalized(self, image_size: int) -> np.ndarray:
+        """(N, K, 2) float32 keypoints in normalised coordinates of the letterboxed (image_size)^2 input."""
+        out = np.empty(self.keypoints_pixels.shape, np.float32)
+        for i, (width, height) in enumerate(self.image_sizes):
+            out[i] = frame_to_input(self.keypoints_pixels[i], width, height, image_size) * (2.0 / image_size) - 1.0
+        return out
+
+    def subset(self, indices) -> "KeypointSet":
+        indices = np.asarray(indices)
+        return dataclasses.replace(self, keypoints_pixels=self.keypoints_pixels[indices], visible=self.visible[indices],
+                                   image_sizes=self.image_sizes[indices],
+                                   file_names=[self.file_names[i] for i in indices])
+
+
+def _fail(path, message):
+    raise DataError(f"{path}: {message}")
+
+
+def load_json(path: str):
+    if not os.path.isfile(path):
+        _fail(path, "file not found (expected a COCO keypoints JSON file)")
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        _fail(path, f"not UTF-8 text ({e}); expected a COCO keypoints JSON file")
+    except json.JSONDecodeError as e:
+        _fail(path, f"not valid JSON ({e}); expected a COCO keypoints JSON file")
+
+
+def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
+                        require_files: bool = False) -> KeypointSet:
+    """Reads and validates a COCO keypoints file.
+
+    Args:
+        path: the JSON file.
+        skeleton: when given, the file's skeleton must have the same keypoint names.
+        require_files: check that every image's ``file_name`` exists (evaluation sets).
+
+    Raises:
+        DataError: naming the file and what is wrong.
+    """
+    data = load_json(path)
+    if not isinstance(data, dict) or not all(k in data for k in ("images", "annotations", "categories")):
+        _fail(path, "not COCO keypoints: expected an object with 'images', 'annotations' and 'categories'")
+    categories = data["categories"]
+    if not isinstance(categories, list):
+        _fail(path, "'categories' must be a list")
+    keypoint_categories = [c for c in categories if isinstance(c, dict) and "keypoints" in c]
+    if len(keypoint_categories) != 1:
+        _fail(path, f"expected exactly one category with 'keypoints', found {len(keypoint_categories)}")
+    category = keypoint_categories[0]
+    file_skeleton = Skeleton.from_coco_category(category, source=path)
+    if skeleton is not None and file_skeleton.keypoint_names != skeleton.keypoint_names:
+        _fail(path, f"skeleton differs: this file has {file_skeleton.num_keypoints} keypoints "
+                    f"{list(file_skeleton.keypoint_names)[:6]}..., expected {skeleton.num_keypoints} "
+                    f"{list(skeleton.keypoint_names)[:6]}... ({skeleton.name})")
+    images = data["images"]
+    if not isinstance(images, list):
+        _fail(path, "'images' must be a list")
+    by_id = {}
+    for image in images:
+        if not isinstance(image, dict) or "id" not in image:
+            _fail(path, f"every image needs an 'id', got {str(image)[:80]}")
+        by_id[image["id"]] = image
+    annotations = data["annotations"]
+    if not isinstance(annotations, list):
+        _fail(path, "'annotations' must be a list")
+    num_keypoints = file_skeleton.num_keypoints
+    folder = os.path.dirname(os.path.abspath(path))
+    keypoints, visible, sizes, names = [], [], [], []
+    for n, annotation in enumerate(annotations):
+        where = f"annotation {n}"
+        if not isinstance(annotation, dict):
+            _fail(path, f"{where} must be an object")
+        if annotation.get("category_id", category.get("id")) != category.get("id"):
+            continue
+        values = annotation.get("keypoints")
+        if not isinstance(values, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            _fail(path, f"{where}: 'keypoints' must be a list of numbers [x, y, v] x K")
+        if len(values) != 3 * num_keypoints:
+            _fail(path, f"{where}: {len(values)} keypoint values, expected 3 x {num_keypoints} = "
+                        f"{3 * num_keypoints} for skeleton {file_skeleton.name!r}")
+        triples = np.asarray(values, np.float64).reshape(num_keypoints, 3)
+        if not np.all(np.isfinite(triples)):
+            _fail(path, f"{where}: keypoints contain non-finite values (NaN or infinity)")
+        image = by_id.get(annotation.get("image_id"))
+        if image is None:
+            _fail(path, f"{where}: image_id {annotation.get('image_id')!r} is not in 'images'")
+        width, height = image.get("width"), image.get("height")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+                   for v in (width, height)):
+            _fail(path, f"image {image['id']!r}: 'width' and 'height' must be positive numbers, "
+                        f"got {width!r} x {height!r}")
+        if np.any(np.abs(triples[:, :2]) > 1e6):
+            _fail(path, f"{where}: keypoint coordinates are implausibly large (> 1e6 px)")
+        file_name = image.get("file_name")
+        resolved = None
+        if isinstance(file_name, str) and file_name:
+            resolved = os.path.normpath(os.path.join(folder, file_name))
+            if require_files and not os.path.isfile(resolved):
+                _fail(path, f"image file {file_name!r} not found (looked for {resolved}; "
+                            "file names are relative to the JSON file's folder)")
+        elif require_files:
+            _fail(path, f"image {image['id']!r} has no 'file_name'")
+        keypoints.append(triples[:, :2])
+        visible.append(triples[:, 2] > 0)
+        sizes.append((int(round(width)), int(round(height))))
+        names.append(resolved)
+    if not keypoints:
+        _fail(path, "no keypoint annotations found")
+    return KeypointSet(skeleton=file_skeleton, keypoints_pixels=np.stack(keypoints).astype(np.float32),
+                       visible=np.stack(visible), image_sizes=np.asarray(sizes, np.int32), file_names=names,
+                       path=path)
+
+
+def write_coco_keypoints(path: str, skeleton: Skeleton, keypoints_pixels, image_sizes,
+                         file_names: Optional[Sequence[str]] = None, visible=None, extra: Optional[dict] = None):
+    """Writes a COCO keypoints file.
+
+    Args:
+        keypoints_pixels: (N, K, 2) continuous pixel coordinates of each annotation's image.
+        image_sizes: (N, 2) (width, height), or one (width, height) for all.
+        file_names: N names relative to the JSON file's folder, or None (a prior: images need not exist).
+        visible: (N, K) bool, default all visible.
+        extra: extra top-level fields (e.g. ``info``).
+    """
+    keypoints_pixels = np.asarray(keypoints_pixels, np.float64)
+    n = len(keypoints_pixels)
+    if keypoints_pixels.shape[1:] != (skeleton.num_keypoints, 2):
+        raise DataError(f"expected keypoints of shape (N, {skeleton.num_keypoints}, 2), got {keypoints_pixels.shape}")
+    sizes = np.broadcast_to(np.asarray(image_sizes), (n, 2))
+    visible = np.ones((n, skeleton.num_keypoints), bool) if visible is None else np.asarray(visible, bool)
+    images, annotations = [], []
+    for i in range(n):
+        image = {"id": i + 1, "width": int(sizes[i][0]), "height": int(sizes[i][1])}
+        image["file_name"] = file_names[i] if file_names is not None else f"prior_{i:06d}.png"
+        images.append(image)
+        triples = np.concatenate([keypoints_pixels[i], np.where(visible[i], 2, 0)[:, None]], axis=1)
+        values = [round(float(v), 3) for v in triples.reshape(-1)]
+        annotations.append({"id": i + 1, "image_id": i + 1, "category_id": 1, "keypoints": values,
+                            "num_keypoints": int(visible[i].sum()), "iscrowd": 0})
+    data = {"images": images, "annotations": annotations, "categories": [skeleton.to_coco_category(1)]}
+    if extra:
+        data.update(extra)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(data, f)
