@@ -95,11 +95,16 @@ def parse_contract(data: bytes, source: str = "contract") -> dict:
 
 
 def embed_in_tflite(tflite_bytes: bytes, contract: dict) -> bytes:
-    """Appends the contract as a ZIP archive after the flatbuffer; interpreters ignore trailing bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+    """Appends the contract as a ZIP archive after the flatbuffer; interpreters ignore trailing bytes.
+
+    The archive is written in append mode onto the model bytes, so its offsets count from the start of
+    the file: `zipfile` and `java.util.zip.ZipFile` read it as an ordinary ZIP (as TFLite metadata does).
+    """
+    buffer = io.BytesIO(tflite_bytes)
+    buffer.seek(0, io.SEEK_END)
+    with zipfile.ZipFile(buffer, "a", zipfile.ZIP_STORED) as archive:
         archive.writestr(ENTRY_NAME, json.dumps(contract, indent=1))
-    return tflite_bytes + buffer.getvalue()
+    return buffer.getvalue()
 
 
 def read_from_tflite(tflite_bytes: bytes, source: str = ".tflite") -> dict:
