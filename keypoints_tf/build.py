@@ -1,0 +1,104 @@
+"""Builds the networks, the reconstruction loss and the trainable model from a config."""
+
+from __future__ import annotations
+
+import logging
+
+import keras
+
+from keypoints_tf import losses
+from keypoints_tf.gan import KeypointGAN
+from keypoints_tf.models import (ImageGenerator, ImagePool, ImageToSkeleton, KeypointRegressor,
+                                 SkeletonDiscriminator, line_sigma)
+from keypoints_tf.skeleton import Skeleton
+from keypoints_tf.supervised import SupervisedDetector
+
+
+def renderer_sigma(config) -> float:
+    return float(config.model.sigma) or line_sigma(config.image_size)
+
+
+def build_detector_networks(config, num_keypoints: int):
+    """(Phi, eta): the two networks of the exported detector."""
+    phi = ImageToSkeleton(base_width=config.model.base_width, num_downsamples=config.model.num_downsamples,
+                          name="image_to_skeleton")
+    eta = KeypointRegressor(num_keypoints, base_width=config.model.base_width,
+                            num_downsamples=config.model.num_downsamples, name="keypoint_regressor")
+    return phi, eta
+
+
+class PixelSSIMLoss:
+    """Multi-scale weighted L1 + (1 - SSIM): the reconstruction loss that needs no ImageNet weights."""
+
+    def __call__(self, reconstructed, target, weights, training):
+        return losses.multiscale_pixel_ssim_loss(reconstructed, target, weights)
+
+
+class WeightedPerceptualLoss(keras.layers.Layer):
+    """VGG-19 perceptual loss; with foreground weights, both images are multiplied by sqrt(weights / mean)."""
+
+    def __init__(self, weights_path=None, **kwargs):
+        super().__init__(**kwargs)
+        self.perceptual = losses.PerceptualLoss(weights_path=weights_path or None)
+
+    @property
+    def pretrained(self):
+        return self.perceptual.pretrained
+
+    def call(self, reconstructed, target, weights, training):
+        import tensorflow as tf
+        scale = tf.sqrt(weights / tf.reduce_mean(weights, axis=[1, 2, 3], keepdims=True))
+        return self.perceptual(reconstructed * scale, target * scale, training=training)
+
+
+def build_reconstruction_loss(config):
+    choice = config.loss.reconstruction
+    if choice not in ("auto", "perceptual", "pixel_ssim"):
+        raise ValueError(f"config.loss.reconstruction must be auto, perceptual or pixel_ssim, got {choice!r}")
+    if choice == "pixel_ssim":
+        return PixelSSIMLoss()
+    loss = WeightedPerceptualLoss(config.loss.vgg_weights)
+    if loss.pretrained:
+        logging.info("reconstruction loss: VGG-19 perceptual with ImageNet weights")
+        return loss
+    if choice == "perceptual":
+        raise FileNotFoundError(
+            "config.loss.reconstruction='perceptual' but no VGG-19 ImageNet weights were found (looked at "
+            f"config.loss.vgg_weights={config.loss.vgg_weights!r} and the Keras cache ~/.keras/models/"
+            f"{losses.VGG19_NOTOP_FILE}); put the file there or use 'auto'/'pixel_ssim'")
+    logging.warning("*** NO VGG-19 IMAGENET WEIGHTS FOUND (config.loss.vgg_weights or ~/.keras/models/%s): "
+                    "falling back to the multi-scale L1 + SSIM reconstruction loss ***", losses.VGG19_NOTOP_FILE)
+    return PixelSSIMLoss()
+
+
+def build_model(config, skeleton: Skeleton, global_batch_size: int):
+    """A compiled KeypointGAN (config.method == 'keypoint_gan') or SupervisedDetector ('supervised')."""
+    phi, eta = build_detector_networks(config, skeleton.num_keypoints)
+
+    def adam():
+        return keras.optimizers.Adam(config.train.learning_rate, beta_1=config.train.beta_1,
+                                     beta_2=config.train.beta_2)
+
+    if config.method == "supervised":
+        model = SupervisedDetector(phi, eta, global_batch_size, clip_norm=config.train.clip_norm)
+        model.compile(optimizer=adam())
+    elif config.method == "keypoint_gan":
+        psi = ImageGenerator(base_width=config.model.base_width, num_downsamples=config.model.num_downsamples,
+                             appearance_pooling=config.model.appearance_pooling, name="image_generator")
+        discriminator = SkeletonDiscriminator(num_scales=config.model.discriminator_scales,
+                                              base_width=config.model.discriminator_width, name="discriminator")
+        model = KeypointGAN(
+            phi, eta, psi, discriminator, ImagePool(config.model.pool_size, seed=config.seed, name="image_pool"),
+            edges=skeleton.edges, image_size=config.image_size, sigma=renderer_sigma(config),
+            reconstruction_loss=build_reconstruction_loss(config), global_batch_size=global_batch_size,
+            adversarial_weight=config.loss.adversarial_weight,
+            reconstruction_weight=config.loss.reconstruction_weight,
+            foreground_weight=config.loss.foreground_weight,
+            regressor_prior_weight=config.loss.regressor_prior_weight,
+            regressor_render_weight=config.loss.regressor_render_weight,
+            adversarial_start_step=config.train.adversarial_start_step, clip_norm=config.train.clip_norm)
+        model.compile(generator_optimizer=adam(), discriminator_optimizer=adam(), regressor_optimizer=adam())
+    else:
+        raise ValueError(f"config.method must be 'keypoint_gan' or 'supervised', got {config.method!r}")
+    model.build_all(config.image_size, skeleton.num_keypoints)
+    return model

@@ -1,0 +1,105 @@
+"""Training state on disk: networks, optimizers, step, the frozen pre-trained eta, resumable at any moment.
+
+`tf.train.CheckpointManager` writes the checkpoint files first and updates its index last, so a run
+killed mid-write still has the previous checkpoint. On restore, a latest checkpoint that is truncated or
+corrupt is skipped, with a warning, for the newest one that reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import tensorflow as tf
+
+from keypoints_tf.build import build_detector_networks
+from keypoints_tf.errors import ModelFileError
+
+
+class TrainingState:
+    """Owns the checkpoint of one workdir.
+
+    Args:
+        model: KeypointGAN or SupervisedDetector, built (variables and optimizer slots exist).
+        config: the run's config (for the reference regressor's shape and the save cadence).
+        workdir: checkpoints go to <workdir>/checkpoints.
+    """
+
+    def __init__(self, model, config, workdir: str):
+        self.model, self.config = model, config
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        objects = {"step": self.step, "image_to_skeleton": model.image_to_skeleton,
+                   "keypoint_regressor": model.keypoint_regressor}
+        self.reference_regressor = None
+        if hasattr(model, "image_generator"):  # KeypointGAN
+            _, self.reference_regressor = build_detector_networks(config, model.keypoint_regressor.num_keypoints)
+            self.reference_regressor(tf.zeros((1, config.image_size, config.image_size, 1)))
+            objects.update(image_generator=model.image_generator, discriminator=model.discriminator,
+                           image_pool=model.image_pool, reference_regressor=self.reference_regressor,
+                           generator_optimizer=model.generator_optimizer,
+                           discriminator_optimizer=model.discriminator_optimizer,
+                           regressor_optimizer=model.regressor_optimizer)
+            loss_state = getattr(model.reconstruction_loss, "perceptual", None)
+            if loss_state is not None:
+                objects["perceptual_running_means"] = loss_state.running_means
+        else:
+            objects["optimizer"] = model.optimizer
+        self.checkpoint = tf.train.Checkpoint(**objects)
+        self.directory = os.path.join(workdir, "checkpoints")
+        self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
+                                                  max_to_keep=config.log.keep_checkpoints)
+        self._last_save_time = time.time()
+        self._last_saved_step = -1
+
+    def restore_or_initialize(self) -> int:
+        """Restores the newest readable checkpoint; returns the step to continue from (0 when none)."""
+        candidates = list(reversed(self.manager.checkpoints))
+        for i, path in enumerate(candidates):
+            try:
+                self.checkpoint.restore(path).assert_existing_objects_matched()
+            except (tf.errors.OpError, ValueError, AssertionError) as e:
+                if _is_shape_mismatch(e):
+                    raise ModelFileError(
+                        f"{path}: this checkpoint does not fit the model built from the config "
+                        f"({e.__class__.__name__}: {str(e).splitlines()[0][:300]}). Use the config it was "
+                        "trained with, or a new --workdir.") from None
+                logging.warning("checkpoint %s could not be read (%s); trying an older one", path,
+                                str(e).splitlines()[0][:200])
+                continue
+            step = int(self.step.numpy())
+            if i:
+                logging.warning("resumed from an older checkpoint %s (step %d): newer ones were corrupt", path, step)
+            else:
+                logging.info("resumed from %s at step %d", path, step)
+            self._last_saved_step = step
+            return step
+        if candidates:
+            raise ModelFileError(f"{self.directory}: none of the checkpoints {candidates} could be read; "
+                                 "move the folder away to start from scratch")
+        return 0
+
+    def freeze_reference_regressor(self):
+        """Copies eta's pre-trained weights: the frozen eta used by the left/right fix (method.md 6)."""
+        if self.reference_regressor is not None:
+            self.reference_regressor.set_weights(self.model.keypoint_regressor.get_weights())
+
+    def maybe_save(self, step: int):
+        every_steps = self.config.log.checkpoint_every_steps
+        every_seconds = 60.0 * self.config.log.checkpoint_every_minutes
+        if (every_steps and step % every_steps == 0) or (
+                every_seconds and time.time() - self._last_save_time > every_seconds):
+            self.save(step)
+
+    def save(self, step: int):
+        if step == self._last_saved_step:
+            return
+        self.step.assign(step)
+        self.manager.save(checkpoint_number=step)
+        self._last_save_time, self._last_saved_step = time.time(), step
+
+
+def _is_shape_mismatch(error) -> bool:
+    text = str(error)
+    return "shape" in text.lower() and ("mismatch" in text.lower() or "incompatible" in text.lower()
+                                        or "does not match" in text.lower())

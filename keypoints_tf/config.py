@@ -1,0 +1,98 @@
+"""The base configuration. Every file in configs/ starts from `get_default_config()` and changes a few fields.
+
+Field groups: data (where frames, prior and labels come from), model (network sizes), loss (weights),
+train (schedule and optimisation), log (logging, evaluation, checkpoints).
+"""
+
+import ml_collections
+
+
+def get_default_config() -> ml_collections.ConfigDict:
+    config = ml_collections.ConfigDict()
+    config.seed = 0
+    config.image_size = 64
+    # "keypoint_gan" (unsupervised, the method) or "supervised" (eta(Phi(x)) trained on labels: the upper bound).
+    config.method = "keypoint_gan"
+
+    config.data = ml_collections.ConfigDict()
+    # "synthetic": generate the embedded world (config.data.world) into world_dir on first use;
+    # "folders": bring-your-own data at the paths below.
+    config.data.source = "synthetic"
+    config.data.world = ml_collections.ConfigDict(
+        {"videos": 300, "frames": 16, "prior": 5000, "eval": 500, "seed": 0})
+    config.data.world_dir = ""           # "" = <workdir>/world
+    config.data.videos = ""              # folder of videos (sub-folders of frames or video files)
+    config.data.masks = ""               # optional foreground masks, same layout as the frame folders
+    config.data.prior = ""               # COCO keypoints JSON of unpaired poses
+    config.data.eval = ""                # COCO keypoints JSON of labelled evaluation images
+    config.data.train_labels = ""        # labels of the training frames (supervised method only)
+    config.data.skeleton = ""            # optional check: the prior's skeleton must be this built-in one
+    config.data.prior_size = 0           # 0 = every prior pose; N = a fixed random subset of N poses
+    config.data.prior_subset_seed = 0
+    config.data.min_gap = 1              # frame gap between x and x' (max_gap 0 = anywhere in the video)
+    config.data.max_gap = 0
+    config.data.flip = True              # mirror training pairs
+    config.data.prior_flip = True        # mirror prior poses (left/right relabelled)
+
+    config.model = ml_collections.ConfigDict()
+    config.model.base_width = 32         # Phi, eta and Psi widths are multiples of this (32 = the reference)
+    config.model.num_downsamples = 3     # eta's heatmaps are image_size / 2**num_downsamples
+    config.model.discriminator_width = 64
+    config.model.discriminator_scales = 3
+    config.model.appearance_pooling = "spatial"  # or "global": Psi sees x' only through pooled features
+    config.model.sigma = 0.0             # renderer line width; 0 = the reference's profile at this size
+    config.model.pool_size = 50
+
+    config.loss = ml_collections.ConfigDict()
+    # "perceptual" (VGG-19; ImageNet weights from loss.vgg_weights or the Keras cache), "pixel_ssim"
+    # (multi-scale L1 + SSIM, needs no weights), or "auto" (perceptual when the weights exist).
+    config.loss.reconstruction = "auto"
+    config.loss.vgg_weights = ""
+    config.loss.reconstruction_weight = 10.0
+    config.loss.adversarial_weight = 10.0
+    config.loss.foreground_weight = 0.0
+    config.loss.regressor_prior_weight = 0.9
+    config.loss.regressor_render_weight = 0.1
+
+    config.train = ml_collections.ConfigDict()
+    config.train.batch_size = 16         # global batch, split over replicas
+    config.train.steps = 100_000         # GAN (or supervised) steps after eta's pre-training
+    config.train.regressor_pretrain_steps = 4000
+    config.train.adversarial_start_step = 0
+    config.train.learning_rate = 2e-4
+    config.train.beta_1 = 0.5
+    config.train.beta_2 = 0.999
+    config.train.clip_norm = 1.0
+    config.train.mixed_precision = False  # bfloat16 compute (CPUs with AMX/AVX512-BF16, TPUs, recent GPUs)
+    config.train.jit_compile = False
+    config.train.max_minutes = 0.0       # stop after this much training wall time (0 = no limit)
+
+    config.log = ml_collections.ConfigDict()
+    config.log.every_steps = 50
+    config.log.eval_every_steps = 500
+    config.log.image_every_steps = 1000
+    config.log.checkpoint_every_steps = 500
+    config.log.checkpoint_every_minutes = 10.0
+    config.log.keep_checkpoints = 3
+    config.log.eval_batch_size = 64
+    return config
+
+
+def shrink_for_smoke(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """The `:smoke` variant: tiny images, widths, data and steps, so the whole pipeline runs in seconds."""
+    config.image_size = 32
+    config.data.world.update({"videos": 6, "frames": 4, "prior": 64, "eval": 8})
+    config.model.base_width = 4
+    config.model.discriminator_width = 8
+    config.model.discriminator_scales = 2
+    config.model.pool_size = 4
+    config.loss.reconstruction = "pixel_ssim"
+    config.train.batch_size = 4
+    config.train.steps = 4
+    config.train.regressor_pretrain_steps = 2
+    config.log.every_steps = 2
+    config.log.eval_every_steps = 4
+    config.log.image_every_steps = 4
+    config.log.checkpoint_every_steps = 2
+    config.log.eval_batch_size = 4
+    return config

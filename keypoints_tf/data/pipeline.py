@@ -1,0 +1,259 @@
+"""tf.data pipelines: frame pairs from one video, unpaired prior poses, labelled evaluation batches.
+
+Everything is validated by `load_training_data` before any training starts. Decoded frames live in
+memory as uint8 (a 64 px frame is 12 KB: a million frames would take 12 GB; bigger collections should
+come from a TFDS builder). Batches are assembled in NumPy from a per-step random generator seeded with
+(seed, step), so a run resumed at step N sees exactly the batches an uninterrupted run sees from N on.
+
+Batch layout (global batch B, images in [-1, 1], keypoints normalised per `keypoints_tf.skeleton`):
+    image:           (B, S, S, 3) float32   target frame x
+    appearance:      (B, S, S, 3) float32   another frame x' of the same video
+    foreground:      (B, S, S, 1) float32   in [0, 1]: the figure in x (mask, or an estimate)
+    prior_keypoints: (B, K, 2)    float32   unpaired poses
+    keypoints:       (B, K, 2)    float32   labels of x (only with `with_labels`, for the supervised bound)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from typing import Optional
+
+import numpy as np
+import tensorflow as tf
+
+from keypoints_tf.data import coco, videos
+from keypoints_tf.errors import DataError
+from keypoints_tf.skeleton import Skeleton, get_skeleton
+
+
+@dataclasses.dataclass
+class TrainingData:
+    """Everything training needs, validated and in memory.
+
+    Attributes:
+        skeleton: the prior's skeleton (the evaluation set's must match).
+        videos: the unlabelled frames (`keypoints_tf.data.videos.VideoCollection`).
+        prior: (P, K, 2) normalised unpaired poses.
+        eval_images: (E, S, S, 3) uint8 or None.
+        eval_keypoints: (E, K, 2) normalised or None; eval_visible: (E, K) bool.
+        frame_keypoints: (N, K, 2) normalised labels of every training frame, or None.
+        backgrounds: (V, S, S, 3) uint8 per-video median frame, used where there are no masks.
+    """
+
+    skeleton: Skeleton
+    videos: videos.VideoCollection
+    prior: np.ndarray
+    eval_images: Optional[np.ndarray] = None
+    eval_keypoints: Optional[np.ndarray] = None
+    eval_visible: Optional[np.ndarray] = None
+    frame_keypoints: Optional[np.ndarray] = None
+    backgrounds: Optional[np.ndarray] = None
+
+    @property
+    def image_size(self) -> int:
+        return self.videos.image_size
+
+
+def load_training_data(data_config, image_size: int) -> TrainingData:
+    """Reads and validates videos, prior, evaluation set and optional frame labels.
+
+    `data_config` fields: videos, masks (optional), prior, eval (optional), train_labels (optional),
+    prior_size (0 = all; else a fixed random subset of that many poses), prior_subset_seed.
+    """
+    videos_dir = _resolve(data_config, "videos")
+    prior = coco.read_coco_keypoints(_resolve(data_config, "prior"))
+    skeleton = prior.skeleton
+    if data_config.get("skeleton") and data_config.skeleton != skeleton.name:
+        builtin = get_skeleton(data_config.skeleton)
+        if builtin.keypoint_names != skeleton.keypoint_names:
+            raise DataError(f"{prior.path}: the prior's skeleton {skeleton.name!r} has keypoints "
+                            f"{list(skeleton.keypoint_names)[:5]}..., but the config asks for {builtin.name!r}")
+    eval_set = None
+    if data_config.get("eval"):
+        eval_set = coco.read_coco_keypoints(_resolve(data_config, "eval"), require_files=True)
+        if eval_set.skeleton.keypoint_names != skeleton.keypoint_names:
+            raise DataError(f"{eval_set.path}: the evaluation skeleton ({eval_set.skeleton.num_keypoints} "
+                            f"keypoints {list(eval_set.skeleton.keypoint_names)[:4]}...) differs from the "
+                            f"prior's in {prior.path} ({skeleton.num_keypoints} keypoints "
+                            f"{list(skeleton.keypoint_names)[:4]}...)")
+    masks_dir = _resolve(data_config, "masks") if data_config.get("masks") else None
+    collection = videos.read_videos(videos_dir, image_size, masks_folder=masks_dir)
+    prior_keypoints = prior.normalized(image_size)[np.all(prior.visible, axis=1)]
+    if len(prior_keypoints) == 0:
+        raise DataError(f"{prior.path}: no prior pose has all {skeleton.num_keypoints} keypoints visible")
+    prior_size = int(data_config.get("prior_size", 0) or 0)
+    if prior_size:
+        if prior_size > len(prior_keypoints):
+            raise DataError(f"{prior.path}: prior_size={prior_size} but the file has {len(prior_keypoints)} poses")
+        rng = np.random.default_rng(data_config.get("prior_subset_seed", 0))
+        prior_keypoints = prior_keypoints[np.sort(rng.choice(len(prior_keypoints), prior_size, replace=False))]
+    data = TrainingData(skeleton=skeleton, videos=collection, prior=prior_keypoints.astype(np.float32))
+    if eval_set is not None:
+        data.eval_images = videos.load_labelled_images(eval_set.file_names, image_size)
+        data.eval_keypoints = eval_set.normalized(image_size)
+        data.eval_visible = eval_set.visible
+    if data_config.get("train_labels"):
+        data.frame_keypoints = _frame_labels(_resolve(data_config, "train_labels"), skeleton, videos_dir,
+                                             collection, image_size)
+    if collection.masks is None:
+        data.backgrounds = median_backgrounds(collection)
+    logging.info("data: %d videos, %d frames (%d px), %d prior poses, %d evaluation images",
+                 collection.num_videos, len(collection.frames), image_size, len(data.prior),
+                 0 if data.eval_images is None else len(data.eval_images))
+    return data
+
+
+def _resolve(data_config, field):
+    path = data_config.get(field)
+    if not path:
+        raise DataError(f"config.data.{field} is not set (expected a path)")
+    return os.path.expanduser(path)
+
+
+def _frame_labels(path, skeleton, videos_dir, collection, image_size):
+    """Labels aligned with the collection's frames, matched by file name."""
+    labels = coco.read_coco_keypoints(path, skeleton=skeleton)
+    by_file = {os.path.normpath(f): i for i, f in enumerate(labels.file_names) if f}
+    normalized = labels.normalized(image_size)
+    out = np.zeros((len(collection.frames), skeleton.num_keypoints, 2), np.float32)
+    frame = 0
+    for name, kind, folder in videos.list_videos(videos_dir):
+        if kind != "frames":
+            raise DataError(f"{path}: training labels need videos stored as folders of frames ({folder} is a file)")
+        for file in videos._list_frames(folder):
+            index = by_file.get(os.path.normpath(os.path.abspath(file)))
+            if index is None:
+                raise DataError(f"{path}: no label for frame {file}")
+            out[frame] = normalized[index]
+            frame += 1
+    if frame != len(collection.frames):
+        raise DataError(f"{path}: labelled {frame} frames but the videos have {len(collection.frames)}")
+    return out
+
+
+def median_backgrounds(collection: videos.VideoCollection, max_frames: int = 50) -> np.ndarray:
+    """(V, S, S, 3) uint8: per-video median of (up to `max_frames` evenly spaced) frames.
+
+    For a static camera this removes the moving object and leaves the background.
+    """
+    out = np.empty((collection.num_videos,) + collection.frames.shape[1:], np.uint8)
+    for v, (start, end) in enumerate(zip(collection.video_starts[:-1], collection.video_starts[1:])):
+        indices = np.linspace(start, end - 1, min(max_frames, end - start)).astype(int)
+        out[v] = np.median(collection.frames[indices], axis=0).astype(np.uint8)
+    return out
+
+
+class PairSampler:
+    """Draws training batches in NumPy; batch `step` depends only on (seed, step).
+
+    Args:
+        data: TrainingData.
+        batch_size: the global batch size.
+        max_gap: largest frame gap between x and x' (0 = anywhere in the video).
+        min_gap: smallest gap (>= 1 where videos allow it).
+        flip: mirror a pair (both frames and the foreground) horizontally with probability 0.5.
+        prior_flip: mirror prior poses (with left/right relabelling) with probability 0.5.
+        with_labels: also return the labels of x (supervised training).
+    """
+
+    def __init__(self, data: TrainingData, batch_size: int, seed: int = 0, min_gap: int = 1, max_gap: int = 0,
+                 flip: bool = False, prior_flip: bool = False, with_labels: bool = False):
+        self.data, self.batch_size, self.seed = data, batch_size, seed
+        self.min_gap, self.max_gap = min_gap, max_gap
+        self.flip, self.prior_flip, self.with_labels = flip, prior_flip, with_labels
+        if with_labels and data.frame_keypoints is None:
+            raise DataError("supervised training needs config.data.train_labels (labels of the training frames)")
+        self._starts = data.videos.video_starts[:-1]
+        self._lengths = data.videos.video_lengths()
+        self._permutation = data.skeleton.flip_permutation
+
+    def batch(self, step: int) -> dict:
+        rng = np.random.default_rng([self.seed, step])
+        b = self.batch_size
+        video = rng.integers(0, len(self._lengths), b)
+        length = self._lengths[video]
+        i = (rng.random(b) * length).astype(np.int64)
+        max_gap = np.where(self.max_gap > 0, np.minimum(self.max_gap, length - 1), length - 1)
+        min_gap = np.minimum(self.min_gap, max_gap)
+        gap = min_gap + (rng.random(b) * (max_gap - min_gap + 1)).astype(np.int64)
+        sign = np.where(rng.random(b) < 0.5, -1, 1)
+        j = i + sign * gap
+        j = np.where((j < 0) | (j >= length), i - sign * gap, j)  # reflect into the video
+        j = np.clip(j, 0, length - 1)
+        first, second = self._starts[video] + i, self._starts[video] + j
+        frames = self.data.videos.frames
+        batch = {"image": frames[first], "appearance": frames[second]}
+        batch["foreground"] = self._foreground(first, video)
+        prior = self.data.prior[rng.integers(0, len(self.data.prior), b)]
+        if self.prior_flip:
+            flip_prior = rng.random(b) < 0.5
+            prior = np.where(flip_prior[:, None, None], _flip_keypoints(prior, self._permutation), prior)
+        batch["prior_keypoints"] = prior.astype(np.float32)
+        if self.with_labels:
+            batch["keypoints"] = self.data.frame_keypoints[first]
+        if self.flip:
+            mirror = rng.random(b) < 0.5
+            for key in ("image", "appearance", "foreground"):
+                batch[key] = np.where(mirror[:, None, None, None], batch[key][:, :, ::-1], batch[key])
+            if self.with_labels:
+                batch["keypoints"] = np.where(mirror[:, None, None],
+                                              _flip_keypoints(batch["keypoints"], self._permutation),
+                                              batch["keypoints"])
+        return batch
+
+    def _foreground(self, frame_indices, video_indices):
+        """(B, S, S, 1) uint8 in [0, 255]: the mask, or |frame - median background| where there are none."""
+        if self.data.videos.masks is not None:
+            return self.data.videos.masks[frame_indices]
+        difference = np.abs(self.data.videos.frames[frame_indices].astype(np.int16)
+                            - self.data.backgrounds[video_indices].astype(np.int16)).max(-1, keepdims=True)
+        return np.clip(difference * 8, 0, 255).astype(np.uint8)  # 32 grey levels of change -> fully foreground
+
+
+def _flip_keypoints(keypoints, permutation):
+    mirrored = keypoints * np.array([-1.0, 1.0], np.float32)
+    return mirrored[..., permutation, :]
+
+
+def _to_float(batch):
+    out = {}
+    for key, value in batch.items():
+        if key in ("image", "appearance"):
+            out[key] = tf.cast(value, tf.float32) * (2.0 / 255.0) - 1.0
+        elif key == "foreground":
+            out[key] = tf.cast(value, tf.float32) / 255.0
+        else:
+            out[key] = value
+    return out
+
+
+def training_dataset(sampler: PairSampler, start_step: int = 0, num_steps: Optional[int] = None) -> tf.data.Dataset:
+    """Infinite (or `num_steps`-long) dataset of global batches starting at `start_step`, prefetched."""
+    data = sampler.data
+    s, k, b = data.image_size, data.skeleton.num_keypoints, sampler.batch_size
+    signature = {"image": tf.TensorSpec((b, s, s, 3), tf.uint8), "appearance": tf.TensorSpec((b, s, s, 3), tf.uint8),
+                 "foreground": tf.TensorSpec((b, s, s, 1), tf.uint8),
+                 "prior_keypoints": tf.TensorSpec((b, k, 2), tf.float32)}
+    if sampler.with_labels:
+        signature["keypoints"] = tf.TensorSpec((b, k, 2), tf.float32)
+
+    def generate():
+        step = start_step
+        while num_steps is None or step < start_step + num_steps:
+            yield sampler.batch(step)
+            step += 1
+
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    return dataset.map(_to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+def evaluation_dataset(images: np.ndarray, keypoints: np.ndarray, batch_size: int,
+                       visible: Optional[np.ndarray] = None) -> tf.data.Dataset:
+    """Finite dataset of {"image": (B, S, S, 3) in [-1, 1], "keypoints": (B, K, 2), "visible": (B, K)}."""
+    if visible is None:
+        visible = np.ones(keypoints.shape[:2], bool)
+    dataset = tf.data.Dataset.from_tensor_slices({"image": images, "keypoints": keypoints.astype(np.float32),
+                                                  "visible": visible})
+    return dataset.batch(batch_size).map(_to_float).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,133 @@
+"""Evaluation: `python -m keypoints_tf.evaluate --workdir=DIR [--config.data.eval=FILE]`.
+
+Prints and writes `<workdir>/eval.json` (or --output): error in % of the image size with and without
+the left/right fix (method.md section 6), PCK@0.05/0.1, per-keypoint errors, NME for face68, and the
+mean-pose baseline (the mean of the prior's poses) on the same images.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from keypoints_tf import metrics as metrics_lib
+from keypoints_tf.models import render_skeleton
+
+
+class Evaluator:
+    """Runs the detector over the evaluation split held by a TrainingData.
+
+    Args:
+        model: anything with `detect(images) -> (B, K, 2)` (KeypointGAN, SupervisedDetector).
+        data: TrainingData with eval_images / eval_keypoints (nothing is computed without them).
+        config: for the batch size, image size and renderer width.
+        reference_regressor: the frozen pre-trained eta for the left/right fix, or None.
+    """
+
+    def __init__(self, model, data, config, reference_regressor=None):
+        self.model, self.data, self.config = model, data, config
+        self.reference_regressor = reference_regressor
+        self._detect = tf.function(lambda images: model.detect(images, training=False))
+        from keypoints_tf.build import renderer_sigma
+        sigma, size, edges = renderer_sigma(config), config.image_size, data.skeleton.edges
+        if reference_regressor is not None:
+            self._relabel = tf.function(lambda keypoints: reference_regressor(
+                render_skeleton(keypoints, edges, size, sigma))["keypoints"])
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """(N, S, S, 3) uint8 -> (N, K, 2) normalised keypoints."""
+        batch = self.config.log.eval_batch_size
+        outputs = []
+        for start in range(0, len(images), batch):
+            chunk = tf.cast(images[start:start + batch], tf.float32) * (2.0 / 255.0) - 1.0
+            outputs.append(self._detect(chunk).numpy())
+        return np.concatenate(outputs)
+
+    def evaluate(self) -> dict:
+        if self.data.eval_images is None:
+            return {}
+        skeleton, target, visible = self.data.skeleton, self.data.eval_keypoints, self.data.eval_visible
+        predicted = self.predict(self.data.eval_images)
+        out = metrics_lib.keypoint_metrics(predicted, target, skeleton, visible)
+        swapped = metrics_lib.swap_left_right(predicted, skeleton)
+        agnostic = np.minimum(metrics_lib.distances(predicted, target).mean(1),
+                              metrics_lib.distances(swapped, target).mean(1))
+        out["error_left_right_agnostic"] = 100.0 * float(agnostic.mean())
+        if self.reference_regressor is not None:
+            reference = np.concatenate([self._relabel(predicted[i:i + 256]).numpy()
+                                        for i in range(0, len(predicted), 256)])
+            fixed = metrics_lib.flip_fixed(predicted, reference, skeleton)
+            out.update(metrics_lib.keypoint_metrics(fixed, target, skeleton, visible, prefix="flip_fixed_"))
+        baseline = metrics_lib.mean_pose_metrics(self.data.prior, target, skeleton, visible)
+        out["mean_pose_error"] = baseline["error"]
+        out["prediction_spread"] = float(predicted.std(0).mean())
+        out["target_spread"] = float(np.asarray(target).std(0).mean())
+        out["num_images"] = int(len(target))
+        return out
+
+
+def summary_line(metrics: dict) -> str:
+    keys = ("step", "minutes", "error", "flip_fixed_error", "error_left_right_agnostic", "pck@0.1",
+            "mean_pose_error", "prediction_spread", "nme_interocular")
+    parts = []
+    for key in keys:
+        if key in metrics:
+            value = metrics[key]
+            parts.append(f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}")
+    return " ".join(parts)
+
+
+def write_metrics(workdir: str, metrics: dict, name: str = "metrics.json"):
+    with open(os.path.join(workdir, name), "w") as f:
+        json.dump(metrics, f, indent=2)
+
+
+def read_metrics(workdir: str, name: str = "metrics.json") -> dict:
+    path = os.path.join(workdir, name)
+    return json.load(open(path)) if os.path.isfile(path) else {}
+
+
+def evaluate_workdir(workdir: str, overrides: dict | None = None) -> dict:
+    """Restores the latest checkpoint of `workdir` and evaluates it (optionally on another eval set)."""
+    from keypoints_tf import build, checkpoints, workdirs
+    from keypoints_tf.data import pipeline
+    config = workdirs.load_config(workdir, overrides)
+    data = pipeline.load_training_data(config.data, config.image_size)
+    model = build.build_model(config, data.skeleton, config.train.batch_size)
+    state = checkpoints.TrainingState(model, config, workdir)
+    step = state.restore_or_initialize()
+    if step == 0:
+        logging.warning("%s has no checkpoint: evaluating an untrained model", workdir)
+    metrics = Evaluator(model, data, config, state.reference_regressor).evaluate()
+    metrics["step"] = step
+    return metrics
+
+
+def main(argv):
+    del argv
+    from absl import flags
+    from ml_collections import config_flags
+    overrides = config_flags.get_override_values(flags.FLAGS["config"])
+    metrics = evaluate_workdir(flags.FLAGS.workdir, overrides)
+    output = flags.FLAGS.output or os.path.join(flags.FLAGS.workdir, "eval.json")
+    with open(output, "w") as f:
+        json.dump(metrics, f, indent=2)
+    print(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, dict)}, indent=2))
+    print(f"written to {output}")
+
+
+if __name__ == "__main__":
+    from absl import app, flags
+    from ml_collections import config_flags
+
+    from keypoints_tf.config import get_default_config
+    config_flags.DEFINE_config_dict("config", get_default_config(),
+                                    "Overrides of the workdir's config, e.g. --config.data.eval=FILE.")
+    flags.DEFINE_string("workdir", None, "A training workdir.")
+    flags.DEFINE_string("output", "", "Where to write the JSON (default <workdir>/eval.json).")
+    flags.mark_flags_as_required(["workdir"])
+    app.run(main)

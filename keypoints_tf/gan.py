@@ -1,0 +1,233 @@
+"""KeypointGAN: the adversarial reconstruction model that trains the detector eta(Phi(x)).
+
+Holds the networks (Phi, eta, Psi, D), the analytic renderer beta and the history pool, and no layers of
+its own. `train_step` runs once per replica on that replica's share of the global batch; every loss is
+computed per example and divided by the GLOBAL batch size (`tf.nn.compute_average_loss`), so the
+gradients that the optimizers sum over replicas are those of one replica holding the whole batch.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keypoints_tf import losses
+from keypoints_tf.models import render_skeleton
+
+
+class KeypointGAN(keras.Model):
+    """Unsupervised keypoint learning by adversarial, geometry-bottlenecked reconstruction.
+
+    Args:
+        image_to_skeleton: Phi, (B, S, S, 3) image -> (B, S, S, 1) skeleton image.
+        keypoint_regressor: eta, skeleton image -> {"keypoints": (B, K, 2), "heatmaps": ...}.
+        image_generator: Psi, (skeleton image, appearance frame) -> (B, S, S, 3) image.
+        discriminator: D, skeleton image -> list of logit maps.
+        image_pool: history pool of fake skeleton images for D.
+        edges: the skeleton's edges (index pairs), for the renderer beta.
+        image_size: S.
+        sigma: the renderer's line width (`keypoints_tf.models.line_sigma`).
+        reconstruction_loss: callable (x_rec, x, weights, training) -> (B,).
+        adversarial_weight, reconstruction_weight: G's loss weights (10 and 10 in the reference).
+        foreground_weight: reconstruction weights are 1 + foreground_weight * foreground (0: plain).
+        regressor_prior_weight, regressor_render_weight: eta's fine-tuning loss (0.9 and 0.1).
+        adversarial_start_step: G's adversarial term is off before this step (a reconstruction warm-up).
+        clip_norm: each network's gradient is clipped to this global norm (after cross-replica summing).
+        global_batch_size: the batch size the losses are averaged over.
+
+    Example:
+        >>> gan = KeypointGAN(phi, eta, psi, d, ImagePool(50), skeleton.edges, 64, line_sigma(64),
+        ...                   reconstruction_loss, global_batch_size=16)
+        >>> gan.compile(generator_optimizer=adam(), discriminator_optimizer=adam(), regressor_optimizer=adam())
+        >>> gan.build_all(image_size=64, num_keypoints=17)   # before fit / a distributed loop
+        >>> metrics = gan.train_step(batch)
+    """
+
+    def __init__(self, image_to_skeleton, keypoint_regressor, image_generator, discriminator, image_pool,
+                 edges, image_size, sigma, reconstruction_loss, global_batch_size, adversarial_weight=10.0,
+                 reconstruction_weight=10.0, foreground_weight=0.0, regressor_prior_weight=0.9,
+                 regressor_render_weight=0.1, adversarial_start_step=0, clip_norm=1.0, **kwargs):
+        super().__init__(**kwargs)
+        # === Networks ===
+        self.image_to_skeleton = image_to_skeleton
+        self.keypoint_regressor = keypoint_regressor
+        self.image_generator = image_generator
+        self.discriminator = discriminator
+        self.image_pool = image_pool
+        self.reconstruction_loss = reconstruction_loss
+        # === Config ===
+        self.edges = tuple(tuple(e) for e in edges)
+        self.image_size = int(image_size)
+        self.sigma = float(sigma)
+        self.global_batch_size = int(global_batch_size)
+        self.adversarial_weight = float(adversarial_weight)
+        self.reconstruction_weight = float(reconstruction_weight)
+        self.foreground_weight = float(foreground_weight)
+        self.regressor_prior_weight = float(regressor_prior_weight)
+        self.regressor_render_weight = float(regressor_render_weight)
+        self.adversarial_start_step = int(adversarial_start_step)
+        self.clip_norm = float(clip_norm)
+        # === Metrics ===
+        names = ["generator_loss", "reconstruction_loss", "adversarial_loss", "discriminator_loss",
+                 "discriminator_real", "discriminator_fake", "regressor_loss", "regressor_prior_error",
+                 "keypoint_spread", "prior_spread"]
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+
+    # === Set-up ===
+    def compile(self, generator_optimizer, discriminator_optimizer, regressor_optimizer, **kwargs):
+        super().compile(**kwargs)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        self.regressor_optimizer = regressor_optimizer
+
+    def build_all(self, image_size: int, num_keypoints: int):
+        """Creates every variable, optimizer slots included (needed before a distributed first step)."""
+        images = tf.zeros((1, image_size, image_size, 3))
+        skeletons = self.image_to_skeleton(images)
+        self.keypoint_regressor(skeletons)
+        self.image_generator(skeletons, images)
+        self.discriminator(skeletons)
+        self.image_pool(skeletons)
+        if hasattr(self.reconstruction_loss, "build_for"):
+            self.reconstruction_loss.build_for(images)
+        self.generator_optimizer.build(self.generator_variables)
+        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+        self.regressor_optimizer.build(self.keypoint_regressor.trainable_variables)
+        self.built = True
+
+    @property
+    def generator_variables(self):
+        return self.image_to_skeleton.trainable_variables + self.image_generator.trainable_variables
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    # === Forward passes ===
+    def render(self, keypoints):
+        """beta: (B, K, 2) normalised keypoints -> (B, S, S, 1) skeleton image in [-1, 1]."""
+        return render_skeleton(keypoints, self.edges, self.image_size, self.sigma)
+
+    def detect(self, images, training=False):
+        """The detector eta(Phi(x)): (B, S, S, 3) in [-1, 1] -> (B, K, 2) normalised keypoints."""
+        skeletons = self.image_to_skeleton(images, training=training)
+        return self.keypoint_regressor(skeletons, training=training)["keypoints"]
+
+    def call(self, images, training=False):
+        return self.detect(images, training=training)
+
+    # === Training ===
+    def train_step(self, data):
+        """One iteration on this replica's share of the global batch (runs once per replica).
+
+        1. G step (Phi, Psi): reconstruct x from x' through y = Phi(x), p = eta(y), y_hat = beta(p),
+           x_rec = Psi(y_hat, x'); plus the adversarial term on y (D and eta frozen).
+        2. D step: real skeletons beta(p_bar) of prior poses vs pooled fakes y.
+        3. eta step: 0.9 * prior regression + 0.1 * re-rendering of y.
+        """
+        images, appearance = data["image"], data["appearance"]                # (b, S, S, 3) in [-1, 1]
+        prior_keypoints = data["prior_keypoints"]                              # (b, K, 2)
+        weights = 1.0 + self.foreground_weight * data["foreground"]           # (b, S, S, 1)
+        adversarial_on = tf.cast(
+            self.generator_optimizer.iterations >= self.adversarial_start_step, tf.float32)
+
+        # 1. Generator.
+        with tf.GradientTape() as tape:
+            skeletons = self.image_to_skeleton(images, training=True)           # y (b, S, S, 1)
+            keypoints = self.keypoint_regressor(skeletons)["keypoints"]        # p (b, K, 2)
+            rendered = self.render(keypoints)                                  # y_hat (b, S, S, 1)
+            reconstructed = self.image_generator(rendered, appearance, training=True)
+            reconstruction = self.reconstruction_loss(reconstructed, images, weights, True)  # (b,)
+            adversarial = losses.least_squares_real(self.discriminator(skeletons))           # (b,)
+            per_example = (self.reconstruction_weight * reconstruction
+                           + adversarial_on * self.adversarial_weight * adversarial)
+            generator_loss = self._average(per_example)
+        self._apply(self.generator_optimizer, tape.gradient(generator_loss, self.generator_variables),
+                    [self.image_to_skeleton.trainable_variables, self.image_generator.trainable_variables])
+
+        # 2. Discriminator.
+        real = self.render(prior_keypoints)                                    # (b, S, S, 1)
+        fake = self.image_pool(tf.stop_gradient(skeletons))
+        with tf.GradientTape() as tape:
+            real_term = losses.least_squares_real(self.discriminator(real, training=True))
+            fake_term = losses.least_squares_fake(self.discriminator(fake, training=True))
+            discriminator_loss = self._average(0.5 * (real_term + fake_term))
+        self._apply(self.discriminator_optimizer,
+                    tape.gradient(discriminator_loss, self.discriminator.trainable_variables),
+                    [self.discriminator.trainable_variables])
+
+        # 3. Regressor eta.
+        target_skeletons = tf.stop_gradient(skeletons)
+        with tf.GradientTape() as tape:
+            prior_error = losses.keypoint_mse(self.keypoint_regressor(real, training=True)["keypoints"],
+                                              prior_keypoints)                 # (b,)
+            rerendered = self.render(self.keypoint_regressor(target_skeletons, training=True)["keypoints"])
+            render_error = losses.image_mse(rerendered, target_skeletons)      # (b,)
+            regressor_loss = self._average(self.regressor_prior_weight * prior_error
+                                           + self.regressor_render_weight * render_error)
+        self._apply(self.regressor_optimizer,
+                    tape.gradient(regressor_loss, self.keypoint_regressor.trainable_variables),
+                    [self.keypoint_regressor.trainable_variables])
+
+        self._track(generator_loss=per_example, reconstruction_loss=reconstruction,
+                    adversarial_loss=adversarial, discriminator_loss=0.5 * (real_term + fake_term),
+                    discriminator_real=real_term, discriminator_fake=fake_term,
+                    regressor_loss=self.regressor_prior_weight * prior_error
+                    + self.regressor_render_weight * render_error,
+                    regressor_prior_error=prior_error, keypoint_spread=keypoint_spread(keypoints),
+                    prior_spread=keypoint_spread(prior_keypoints))
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def regressor_pretrain_step(self, data):
+        """eta pre-training on rendered prior poses only (runs once per replica): MSE(eta(beta(p)), p)."""
+        prior_keypoints = data["prior_keypoints"]
+        with tf.GradientTape() as tape:
+            error = losses.keypoint_mse(
+                self.keypoint_regressor(self.render(prior_keypoints), training=True)["keypoints"],
+                prior_keypoints)
+            loss = self._average(error)
+        self._apply(self.regressor_optimizer, tape.gradient(loss, self.keypoint_regressor.trainable_variables),
+                    [self.keypoint_regressor.trainable_variables])
+        self._track(regressor_prior_error=error)
+        return {"regressor_prior_error": self.trackers["regressor_prior_error"].result()}
+
+    # === Helpers ===
+    def _average(self, per_example):
+        """Sum over this replica's examples / the global batch size (correct under any strategy)."""
+        return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
+
+    def _apply(self, optimizer, gradients, groups):
+        """Sums gradients over replicas, clips each network's group to `clip_norm`, applies.
+
+        Keras clips before its own cross-replica sum, which would clip each replica's partial gradient;
+        so we sum here, clip the true gradient, and hand the optimizer 1/N of it per replica (its sum
+        over the N replicas is the clipped gradient).
+        """
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        if replicas > 1:
+            gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
+        clipped, start = [], 0
+        for group in groups:
+            part = gradients[start:start + len(group)]
+            start += len(group)
+            if self.clip_norm > 0:
+                part, _ = tf.clip_by_global_norm(part, self.clip_norm)
+            clipped.extend(part)
+        if replicas > 1:
+            clipped = [g / replicas for g in clipped]
+        optimizer.apply(clipped, [v for group in groups for v in group])
+
+    def _track(self, **values):
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+
+
+def keypoint_spread(keypoints):
+    """(B, K, 2) -> (B,) the standard deviation across the batch of each keypoint, averaged over K and xy.
+
+    The collapse monitor: near 0 when Phi draws one skeleton for every image, about the prior's
+    spread when keypoints follow the images. Each example gets the batch's value.
+    """
+    spread = tf.reduce_mean(tf.math.reduce_std(tf.cast(keypoints, tf.float32), axis=0))
+    return tf.fill([tf.shape(keypoints)[0]], spread)

@@ -1,0 +1,127 @@
+"""Small building blocks shared by the KeypointGAN networks.
+
+Every convolution pads symmetrically by ``(k - 1) // 2`` with an explicit `ZeroPadding2D` and then runs
+``"valid"``, like the PyTorch reference (method.md section 8): Keras' ``padding="same"`` pads a stride-2
+convolution on the bottom/right only. Note that neither is exactly centred: a 3x3 stride-2 convolution
+with padding 1 centres output pixel ``i`` on input pixel ``2 i`` (PyTorch and here), ``"same"`` on
+``2 i + 1``, while the output pixel's area is centred at ``2 i + 0.5``. Each stride-2 layer therefore
+shifts the receptive field by half an input pixel (up/left here); the networks learn to absorb this
+constant offset, and the heatmap grid stays `keypoints_tf.skeleton.pixel_centers`.
+
+Initialisation follows the reference: convolution kernels N(0, 0.02), biases zero, BatchNorm gamma
+N(1, 0.02). The blocks follow the global dtype policy (``mixed_bfloat16`` works); callers that need
+float32 outputs (heatmap logits, images) make their last layer with ``dtype="float32"``.
+"""
+
+from __future__ import annotations
+
+import keras
+
+NORMS = ("batch", "instance", "none")
+ACTIVATIONS = ("relu", "leaky_relu", None)
+
+
+def conv_kernel_initializer():
+    """N(0, 0.02), the reference's convolution init (a fresh instance per layer)."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def normalization(norm: str, name: str | None = None):
+    """The normalisation layer named by `norm`, or None for ``"none"``.
+
+    ``"batch"``: BatchNormalization(momentum=0.9, epsilon=1e-5) (PyTorch momentum 0.1), gamma N(1, 0.02),
+    synchronized across replicas under a `tf.distribute` strategy, so that N replicas of B / N examples
+    normalise like one replica of B (a no-op on one device).
+    ``"instance"``: InstanceNorm without affine, i.e. GroupNormalization with one group per channel.
+    """
+    if norm == "batch":
+        return keras.layers.BatchNormalization(
+            momentum=0.9, epsilon=1e-5, synchronized=True,
+            gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02), name=name)
+    if norm == "instance":
+        return keras.layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=1e-5, name=name)
+    if norm == "none":
+        return None
+    raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+
+
+def conv(filters: int, kernel_size: int, strides: int = 1, use_bias: bool = True, dtype=None,
+         name: str | None = None):
+    """A bare convolution with symmetric padding ``(k - 1) // 2``: ZeroPadding2D + Conv2D("valid").
+
+    Returns a `keras.Sequential`. `dtype` overrides the global policy (e.g. ``"float32"`` for a last
+    layer whose output must stay float32 under mixed precision).
+    """
+    padding = (kernel_size - 1) // 2
+    layers = []
+    if padding > 0:
+        layers.append(keras.layers.ZeroPadding2D(padding, dtype=dtype))
+    layers.append(keras.layers.Conv2D(
+        filters, kernel_size, strides=strides, padding="valid", use_bias=use_bias,
+        kernel_initializer=conv_kernel_initializer(), bias_initializer="zeros", dtype=dtype))
+    return keras.Sequential(layers, name=name)
+
+
+def conv_block(filters: int, kernel_size: int = 3, strides: int = 1, norm: str = "batch",
+               activation: str | None = "relu", name: str | None = None):
+    """conv(k, s, c) of method.md: symmetric-padded convolution, then `norm`, then `activation`.
+
+    Args:
+        filters: output channels.
+        kernel_size: square kernel size; padding is ``(kernel_size - 1) // 2`` on every side (1 for 4x4,
+            like PyTorch's ``padding=1``).
+        strides: 1 or 2.
+        norm: ``"batch"``, ``"instance"`` or ``"none"``. The convolution has a bias only with ``"none"``
+            (a following normalisation would cancel it).
+        activation: ``"relu"``, ``"leaky_relu"`` (slope 0.2) or None (linear).
+
+    Returns:
+        A `keras.Sequential`: ``(B, H, W, C) -> (B, H', W', filters)`` with
+        ``H' = (H + 2 p - k) // s + 1``.
+
+    Example:
+        >>> block = conv_block(32, kernel_size=3, strides=2, norm="batch")
+        >>> block(keras.ops.zeros((2, 32, 32, 3))).shape
+        TensorShape([2, 16, 16, 32])
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    block = conv(filters, kernel_size, strides, use_bias=(norm == "none"), name=name)
+    norm_layer = normalization(norm)
+    if norm_layer is not None:
+        block.add(norm_layer)
+    if activation == "relu":
+        block.add(keras.layers.ReLU())
+    elif activation == "leaky_relu":
+        block.add(keras.layers.LeakyReLU(negative_slope=0.2))
+    return block
+
+
+def upsample(name: str | None = None):
+    """Bilinear x2 with half-pixel centres (PyTorch ``align_corners=False``)."""
+    return keras.layers.UpSampling2D(size=2, interpolation="bilinear", name=name)
+
+
+def encoder_blocks(base_width: int, num_downsamples: int, norm: str, prefix: str):
+    """The encoder pattern of eta (and Psi's two encoders) as a list of blocks.
+
+    conv7 w0, conv3 w0, then per downsampling ``l = 1..n``: [conv3 s2 w_l, conv3 w_l], with
+    ``w_l = base_width * 2 ** l``. ``(B, S, S, C) -> (B, S / 2**n, S / 2**n, base_width * 2**n)``.
+    """
+    blocks = [conv_block(base_width, 7, norm=norm, name=f"{prefix}_conv0a"),
+              conv_block(base_width, 3, norm=norm, name=f"{prefix}_conv0b")]
+    for level in range(1, num_downsamples + 1):
+        width = base_width * 2 ** level
+        blocks.append(conv_block(width, 3, strides=2, norm=norm, name=f"{prefix}_conv{level}a"))
+        blocks.append(conv_block(width, 3, norm=norm, name=f"{prefix}_conv{level}b"))
+    return blocks
+
+
+def check_image_size(shape, num_downsamples: int, owner: str):
+    """Raises ValueError unless the static (H, W) of `shape` (B, H, W, C) are divisible by 2**n."""
+    factor = 2 ** num_downsamples
+    height, width = shape[1], shape[2]
+    for size in (height, width):
+        if size is not None and size % factor:
+            raise ValueError(f"{owner}: image height and width must be multiples of 2**num_downsamples = "
+                             f"{factor}, got input shape {tuple(shape)}")

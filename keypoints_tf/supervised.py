@@ -1,0 +1,64 @@
+"""The supervised upper bound: the same detector eta(Phi(x)) trained directly on labelled frames."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from keypoints_tf import losses
+
+
+class SupervisedDetector(keras.Model):
+    """eta(Phi(x)) trained with MSE to the labels (the `supervised` config).
+
+    Args:
+        image_to_skeleton: Phi. keypoint_regressor: eta.
+        global_batch_size: the batch the per-example losses are averaged over.
+        clip_norm: gradient clipping by global norm (after cross-replica summing, as in KeypointGAN).
+
+    Example:
+        >>> model = SupervisedDetector(phi, eta, global_batch_size=16)
+        >>> model.compile(optimizer=keras.optimizers.Adam(2e-4))
+        >>> model.train_step({"image": x, "keypoints": labels})
+    """
+
+    def __init__(self, image_to_skeleton, keypoint_regressor, global_batch_size, clip_norm=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.image_to_skeleton = image_to_skeleton
+        self.keypoint_regressor = keypoint_regressor
+        self.global_batch_size = int(global_batch_size)
+        self.clip_norm = float(clip_norm)
+        self.loss_tracker = keras.metrics.Mean(name="keypoint_loss")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def build_all(self, image_size: int, num_keypoints: int):
+        skeletons = self.image_to_skeleton(tf.zeros((1, image_size, image_size, 3)))
+        self.keypoint_regressor(skeletons)
+        self.optimizer.build(self.trainable_variables)
+        self.built = True
+
+    def detect(self, images, training=False):
+        skeletons = self.image_to_skeleton(images, training=training)
+        return self.keypoint_regressor(skeletons, training=training)["keypoints"]
+
+    def call(self, images, training=False):
+        return self.detect(images, training=training)
+
+    def train_step(self, data):
+        """Runs once per replica; the loss is averaged over the global batch."""
+        with tf.GradientTape() as tape:
+            error = losses.keypoint_mse(self.detect(data["image"], training=True), data["keypoints"])  # (b,)
+            loss = tf.nn.compute_average_loss(error, global_batch_size=self.global_batch_size)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        if replicas > 1:
+            gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
+        if self.clip_norm > 0:
+            gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm)
+        self.optimizer.apply([g / replicas for g in gradients], self.trainable_variables)
+        self.loss_tracker.update_state(error)
+        return {"keypoint_loss": self.loss_tracker.result()}

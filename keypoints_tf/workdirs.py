@@ -1,0 +1,38 @@
+"""Reading a training workdir: its resolved config and where its pieces are."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import ml_collections
+
+from keypoints_tf.config import get_default_config
+from keypoints_tf.errors import ModelFileError
+
+
+def load_config(workdir: str, overrides: dict | None = None) -> ml_collections.ConfigDict:
+    """The config a workdir was trained with (<workdir>/config.json), with dotted-key overrides applied."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{workdir}: not a training workdir (no config.json); train with "
+                             "python -m keypoints_tf.train --config=... --workdir=...")
+    try:
+        values = json.load(open(path))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{path}: unreadable config ({e})") from None
+    config = get_default_config()
+    config.update_from_flattened_dict(_flatten(values))
+    for key, value in (overrides or {}).items():
+        config.update_from_flattened_dict({key: value})
+    return config
+
+
+def _flatten(values: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

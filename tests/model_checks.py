@@ -1,0 +1,43 @@
+"""Checks shared by the model, renderer and loss tests (imported as ``model_checks``)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Sets the global Keras dtype policy inside the block and restores the previous one after."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def assert_tensor(tensor, shape, dtype="float32"):
+    """Asserts a tensor's static shape and dtype, and that its values are finite."""
+    assert tuple(tensor.shape) == tuple(shape), f"shape {tuple(tensor.shape)} != {tuple(shape)}"
+    assert tensor.dtype == tf.as_dtype(dtype), f"dtype {tensor.dtype} != {dtype}"
+    assert np.all(np.isfinite(np.asarray(tf.cast(tensor, tf.float32)))), "non-finite values"
+
+
+def assert_config_round_trip(layer, call_inputs):
+    """`from_config(get_config())` rebuilds an equal config and a layer with the same output shapes."""
+    config = layer.get_config()
+    clone = type(layer).from_config(config)
+    assert clone.get_config() == config
+    outputs = tf.nest.flatten(layer(*call_inputs))
+    clone_outputs = tf.nest.flatten(clone(*call_inputs))
+    assert [tuple(o.shape) for o in clone_outputs] == [tuple(o.shape) for o in outputs]
+    return clone
+
+
+def random_images(batch_size=2, size=32, channels=3, seed=0):
+    """(B, S, S, C) float32 uniform in [-1, 1]."""
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, (batch_size, size, size, channels)).astype(np.float32)
