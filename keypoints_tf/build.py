@@ -97,7 +97,9 @@ def build_model(config, skeleton: Skeleton, global_batch_size: int):
             regressor_prior_weight=config.loss.regressor_prior_weight,
             regressor_render_weight=config.loss.regressor_render_weight,
             adversarial_start_step=config.train.adversarial_start_step, clip_norm=config.train.clip_norm)
-        model.compile(generator_optimizer=adam(), discriminator_optimizer=adam(), regressor_optimizer=adam())
+        pretrain = keras.optimizers.Adam(config.train.regressor_pretrain_learning_rate, beta_1=0.9, beta_2=0.999)
+        model.compile(generator_optimizer=adam(), discriminator_optimizer=adam(), regressor_optimizer=adam(),
+                      regressor_pretrain_optimizer=pretrain)
     else:
         raise ValueError(f"config.method must be 'keypoint_gan' or 'supervised', got {config.method!r}")
     model.build_all(config.image_size, skeleton.num_keypoints)

@@ -39,7 +39,8 @@ class TrainingState:
                            image_pool=model.image_pool, reference_regressor=self.reference_regressor,
                            generator_optimizer=model.generator_optimizer,
                            discriminator_optimizer=model.discriminator_optimizer,
-                           regressor_optimizer=model.regressor_optimizer)
+                           regressor_optimizer=model.regressor_optimizer,
+                           regressor_pretrain_optimizer=model.regressor_pretrain_optimizer)
             loss_state = getattr(model.reconstruction_loss, "perceptual", None)
             if loss_state is not None:
                 objects["perceptual_running_means"] = loss_state.running_means
@@ -57,7 +58,7 @@ class TrainingState:
         candidates = list(reversed(self.manager.checkpoints))
         for i, path in enumerate(candidates):
             try:
-                self.checkpoint.restore(path).assert_existing_objects_matched()
+                self.checkpoint.restore(path).assert_existing_objects_matched().expect_partial()
             except (tf.errors.OpError, ValueError, AssertionError) as e:
                 if _is_shape_mismatch(e):
                     raise ModelFileError(

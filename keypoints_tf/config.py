@@ -33,6 +33,10 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.data.max_gap = 0
     config.data.flip = True              # mirror training pairs
     config.data.prior_flip = True        # mirror prior poses (left/right relabelled)
+    # Black out the background of training frames and evaluation images with their masks, as the
+    # reference does on Simplified Human3.6M (needs config.data.masks and config.data.eval_masks).
+    config.data.mask_background = False
+    config.data.eval_masks = ""          # masks of the evaluation images, same names under this folder
 
     config.model = ml_collections.ConfigDict()
     config.model.base_width = 32         # Phi, eta and Psi widths are multiples of this (32 = the reference)
@@ -58,6 +62,7 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.train.batch_size = 16         # global batch, split over replicas
     config.train.steps = 100_000         # GAN (or supervised) steps after eta's pre-training
     config.train.regressor_pretrain_steps = 4000
+    config.train.regressor_pretrain_learning_rate = 1e-3  # Adam(beta_1=0.9) for eta's pre-training
     config.train.adversarial_start_step = 0
     config.train.learning_rate = 2e-4
     config.train.beta_1 = 0.5

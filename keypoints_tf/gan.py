@@ -74,8 +74,11 @@ class KeypointGAN(keras.Model):
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     # === Set-up ===
-    def compile(self, generator_optimizer, discriminator_optimizer, regressor_optimizer, **kwargs):
+    def compile(self, generator_optimizer, discriminator_optimizer, regressor_optimizer,
+                regressor_pretrain_optimizer=None, **kwargs):
+        """Three optimizers for the three players; eta's pre-training may have its own (default: eta's)."""
         super().compile(**kwargs)
+        self.regressor_pretrain_optimizer = regressor_pretrain_optimizer or regressor_optimizer
         self.generator_optimizer = generator_optimizer
         self.discriminator_optimizer = discriminator_optimizer
         self.regressor_optimizer = regressor_optimizer
@@ -93,6 +96,8 @@ class KeypointGAN(keras.Model):
         self.generator_optimizer.build(self.generator_variables)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
         self.regressor_optimizer.build(self.keypoint_regressor.trainable_variables)
+        if self.regressor_pretrain_optimizer is not self.regressor_optimizer:
+            self.regressor_pretrain_optimizer.build(self.keypoint_regressor.trainable_variables)
         self.built = True
 
     @property
@@ -186,7 +191,8 @@ class KeypointGAN(keras.Model):
                 self.keypoint_regressor(self.render(prior_keypoints), training=True)["keypoints"],
                 prior_keypoints)
             loss = self._average(error)
-        self._apply(self.regressor_optimizer, tape.gradient(loss, self.keypoint_regressor.trainable_variables),
+        self._apply(self.regressor_pretrain_optimizer,
+                    tape.gradient(loss, self.keypoint_regressor.trainable_variables),
                     [self.keypoint_regressor.trainable_variables])
         self._track(regressor_prior_error=error)
         return {"regressor_prior_error": self.trackers["regressor_prior_error"].result()}

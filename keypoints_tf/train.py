@@ -37,6 +37,7 @@ def prepare_data(config, workdir: str) -> pipeline.TrainingData:
             config.data.masks = os.path.join(world_dir, "masks")
             config.data.prior = os.path.join(world_dir, "prior.json")
             config.data.eval = os.path.join(world_dir, "eval", "annotations.json")
+            config.data.eval_masks = os.path.join(world_dir, "eval", "masks")
             config.data.train_labels = os.path.join(world_dir, "train_labels.json")
     elif config.data.source != "folders":
         raise ValueError(f"config.data.source must be 'synthetic' or 'folders', got {config.data.source!r}")
@@ -71,8 +72,6 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
     if config.train.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
     data = prepare_data(config, workdir)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-        f.write(config.to_json_best_effort(indent=2))
     strategy = strategy or make_strategy()
     batch_size = config.train.batch_size
     if batch_size % strategy.num_replicas_in_sync:
@@ -81,7 +80,9 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
     with strategy.scope():
         model = build.build_model(config, data.skeleton, batch_size)
         state = checkpoints.TrainingState(model, config, workdir)
-    start_step = state.restore_or_initialize()
+    start_step = state.restore_or_initialize()  # raises before anything in the workdir is overwritten
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+        f.write(config.to_json_best_effort(indent=2))
     supervised = config.method == "supervised"
     pretrain_steps = 0 if supervised else config.train.regressor_pretrain_steps
     total_steps = pretrain_steps + config.train.steps

@@ -97,6 +97,8 @@ def load_training_data(data_config, image_size: int) -> TrainingData:
     if data_config.get("train_labels"):
         data.frame_keypoints = _frame_labels(_resolve(data_config, "train_labels"), skeleton, videos_dir,
                                              collection, image_size)
+    if data_config.get("mask_background"):
+        _mask_backgrounds(data, data_config, eval_set, image_size)
     if collection.masks is None:
         data.backgrounds = median_backgrounds(collection)
     logging.info("data: %d videos, %d frames (%d px), %d prior poses, %d evaluation images",
@@ -110,6 +112,29 @@ def _resolve(data_config, field):
     if not path:
         raise DataError(f"config.data.{field} is not set (expected a path)")
     return os.path.expanduser(path)
+
+
+def _mask_backgrounds(data, data_config, eval_set, image_size):
+    """Blacks out everything but the object in training frames and evaluation images."""
+    if data.videos.masks is None:
+        raise DataError("config.data.mask_background needs foreground masks: set config.data.masks")
+    data.videos.frames *= (data.videos.masks > 0)
+    if eval_set is not None:
+        folder = data_config.get("eval_masks")
+        if not folder:
+            raise DataError("config.data.mask_background needs config.data.eval_masks (masks of the evaluation "
+                            "images, with the images' file names)")
+        masks = np.stack([videos.letterbox(_read_gray(os.path.join(folder, os.path.basename(f))), image_size,
+                                           interpolation=0) for f in eval_set.file_names])
+        data.eval_images *= (masks > 0)
+
+
+def _read_gray(path):
+    import cv2
+    mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    if mask is None:
+        raise DataError(f"{path}: evaluation mask missing or unreadable")
+    return mask
 
 
 def _frame_labels(path, skeleton, videos_dir, collection, image_size):

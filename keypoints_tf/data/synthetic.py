@@ -3,8 +3,10 @@
 Each video shows one figure with its own appearance (clothing colours and patterns, skin, body
 proportions, limb thickness) in front of its own static background, moving smoothly: every joint
 angle and the body's orientation follow slow random trajectories. The figure is a 3D stick body with
-capsule limbs, seen by an orthographic camera from any yaw; limbs are drawn far-to-near, so they
-occlude each other. The unpaired prior holds poses drawn independently of the videos (other bodies,
+capsule limbs and a nose, seen by an orthographic camera; limbs are drawn far-to-near, so they
+occlude each other. The figure faces the camera's half-space (yaw within +-90 degrees): a one-channel
+skeleton image cannot tell a figure seen from the front from its mirror image seen from behind, and
+no detector could name its left and right there. The unpaired prior holds poses drawn independently of the videos (other bodies,
 other motions) and the evaluation split shows appearances never seen in training.
 
     python -m keypoints_tf.data.synthetic --out DIR [--size 64 --videos 300 --frames 16 --prior 5000
@@ -37,13 +39,13 @@ _J = {name: i for i, name in enumerate(SKELETON.keypoint_names)}
 
 # Joint-angle ranges in degrees: (low, high). Trajectories stay inside them.
 ANGLE_RANGES = {
-    "yaw": (0.0, 360.0), "pitch": (-15.0, 25.0), "roll": (-12.0, 12.0),
-    "torso_flex": (-10.0, 45.0), "torso_side": (-20.0, 20.0), "torso_twist": (-35.0, 35.0),
-    "head_flex": (-25.0, 35.0),
-    "l_hip_flex": (-30.0, 100.0), "l_hip_abd": (-10.0, 45.0), "l_knee": (0.0, 125.0),
-    "r_hip_flex": (-30.0, 100.0), "r_hip_abd": (-10.0, 45.0), "r_knee": (0.0, 125.0),
-    "l_shoulder_flex": (-60.0, 170.0), "l_shoulder_abd": (-10.0, 130.0), "l_elbow": (0.0, 145.0),
-    "r_shoulder_flex": (-60.0, 170.0), "r_shoulder_abd": (-10.0, 130.0), "r_elbow": (0.0, 145.0),
+    "yaw": (-90.0, 90.0), "pitch": (-10.0, 20.0), "roll": (-8.0, 8.0),
+    "torso_flex": (-5.0, 30.0), "torso_side": (-12.0, 12.0), "torso_twist": (-25.0, 25.0),
+    "head_flex": (-20.0, 30.0),
+    "l_hip_flex": (-25.0, 75.0), "l_hip_abd": (-5.0, 35.0), "l_knee": (0.0, 110.0),
+    "r_hip_flex": (-25.0, 75.0), "r_hip_abd": (-5.0, 35.0), "r_knee": (0.0, 110.0),
+    "l_shoulder_flex": (-45.0, 135.0), "l_shoulder_abd": (0.0, 110.0), "l_elbow": (0.0, 135.0),
+    "r_shoulder_flex": (-45.0, 135.0), "r_shoulder_abd": (0.0, 110.0), "r_elbow": (0.0, 135.0),
 }
 ANGLES = tuple(ANGLE_RANGES)
 
@@ -78,8 +80,6 @@ def sample_angle_tracks(rng: np.random.Generator, num: int, length: int) -> np.n
     u = centre + amplitude * wave
     u = np.abs((u + 1.0) % 4.0 - 2.0) - 1.0  # fold into [-1, 1] (triangle wave keeps motion smooth)
     degrees = low + (high - low) * (u + 1.0) / 2.0
-    yaw = ANGLES.index("yaw")  # the body turns slowly and may face any direction
-    degrees[..., yaw] = (rng.uniform(0, 360, (num, 1)) + 70.0 * wave[..., yaw] * amplitude[..., yaw]) % 360.0
     return np.deg2rad(degrees)
 
 
@@ -116,20 +116,21 @@ def _apply(rotation, vector):
 
 
 def forward_kinematics(angles: np.ndarray, body: dict) -> np.ndarray:
-    """(N, A) angles and (N,) proportions -> (N, 17, 3) joints in the camera frame.
+    """(N, A) angles and (N,) proportions -> (N, 18, 3): the 17 joints, then the nose, in the camera frame.
 
     Body frame: x = the figure's left, y = up, z = the direction it faces. The camera looks along -z
     from +z (so a figure with yaw 0 faces the camera and its left appears on the image's right).
     """
     a = {name: angles[:, i] for i, name in enumerate(ANGLES)}
     n = len(angles)
-    joints = np.zeros((n, 17, 3))
+    joints = np.zeros((n, 18, 3))
     down = np.array([0.0, -1.0, 0.0])
     torso = _rot_y(a["torso_twist"]) @ _rot_z(a["torso_side"]) @ _rot_x(a["torso_flex"])
     joints[:, _J["neck"]] = _apply(torso, np.array([0.0, 1.0, 0.0]) * body["torso"][:, None])
     head = torso @ _rot_x(a["head_flex"])
     joints[:, _J["head_back"]] = joints[:, _J["neck"]] + _apply(head, np.array([0.0, 1.0, 0.0]) * (
         body["neck"] + body["head_radius"])[:, None])
+    joints[:, 17] = joints[:, _J["head_back"]] + _apply(head, np.array([0.0, 0.0, 1.0]) * body["head_radius"][:, None])
     for side, sign in (("l", 1.0), ("r", -1.0)):
         hip = np.stack([sign * body["hip_width"] / 2, np.zeros(n), np.zeros(n)], -1)
         joints[:, _J[f"{side}_hip"]] = hip
@@ -240,6 +241,8 @@ def render_figure(background: np.ndarray, pixels: np.ndarray, depth: np.ndarray,
         items.append(((depth[ia] + depth[ib]) / 2, "segment", (pixels[ia], pixels[ib], part, factor)))
     head_centre = pixels[_J["head_back"]]
     items.append((depth[_J["head_back"]], "head", head_centre))
+    if depth[17] > depth[_J["head_back"]]:  # the nose, where the face turns towards the camera
+        items.append((depth[17], "nose", pixels[17]))
     for _, kind, item in sorted(items, key=lambda entry: entry[0]):
         if kind == "segment":
             pa, pb, part, factor = item
@@ -252,6 +255,10 @@ def render_figure(background: np.ndarray, pixels: np.ndarray, depth: np.ndarray,
                 cv2.line(image, point(pa), point(pb), tuple(float(c) for c in appearance["stripe_colour"]),
                          max(1, width // 4), cv2.LINE_AA, shift)
             cv2.line(mask, point(pa), point(pb), 255.0, width + 2 * f, cv2.LINE_8, shift)
+        elif kind == "nose":
+            radius = int(round(0.35 * body["head_radius"] * scale * f * (1 << shift)))
+            colour = tuple(float(c) * 0.6 for c in appearance["parts"]["head"])
+            cv2.circle(image, point(item), radius, colour, -1, cv2.LINE_AA, shift)
         else:
             radius = int(round(body["head_radius"] * scale * f * (1 << shift)))
             colour = appearance["parts"]["head"]
@@ -280,7 +287,7 @@ def generate_videos(rng: np.random.Generator, num_videos: int, num_frames: int, 
         background = sample_background(rng, size)
         frames, masks = zip(*(render_figure(background, pixels[t], depth[t], scale[t], _body_slice(body, 0),
                                             appearance) for t in range(num_frames)))
-        yield np.stack(frames), np.stack(masks), pixels.astype(np.float32)
+        yield np.stack(frames), np.stack(masks), pixels[:, :17].astype(np.float32)
 
 
 def sample_prior(rng: np.random.Generator, num: int, size: int) -> np.ndarray:
@@ -288,7 +295,7 @@ def sample_prior(rng: np.random.Generator, num: int, size: int) -> np.ndarray:
     angles = sample_angle_tracks(rng, num, 7)[:, rng.integers(0, 7)]
     joints = forward_kinematics(angles, sample_bodies(rng, num))
     pixels, _, _ = frame_poses(joints, size, rng)
-    return pixels.astype(np.float32)
+    return pixels[:, :17].astype(np.float32)
 
 
 def mean_pose_error(train_keypoints: np.ndarray, eval_keypoints: np.ndarray, size: int) -> float:

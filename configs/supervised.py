@@ -1,0 +1,25 @@
+"""The upper bound: the same detector eta(Phi(x)) trained directly on the labels of the training frames.
+
+    python -m keypoints_tf.train --config=configs/supervised.py --workdir=runs/supervised
+    python -m keypoints_tf.train --config=configs/supervised.py:smoke --workdir=/tmp/supervised  # seconds
+
+Uses the embedded synthetic world (its train_labels.json) unless --config.data.source=folders with
+--config.data.train_labels=FILE. Hardware: a 2-core CPU, 64 px.
+"""
+
+from keypoints_tf.config import get_default_config, shrink_for_smoke
+
+
+def get_config(arg: str = ""):
+    config = get_default_config()
+    config.method = "supervised"
+    config.image_size = 64
+    config.model.base_width = 16
+    config.data.mask_background = True
+    config.train.learning_rate = 1e-3
+    config.train.beta_1 = 0.9
+    if arg == "smoke":
+        shrink_for_smoke(config)
+    elif arg:
+        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
+    return config

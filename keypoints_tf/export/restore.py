@@ -1,0 +1,181 @@
+"""Restoring only the detector of a workdir: Phi and eta of a KeypointGAN / supervised run, or a student.
+
+A training workdir (`keypoints_tf.train`) holds ``config.json`` and ``checkpoints/`` with, among others, the
+objects ``image_to_skeleton`` (Phi) and ``keypoint_regressor`` (eta); only those two are read. A
+distillation workdir (`keypoints_tf.distill`) has ``"detector": "student"`` in its ``config.json`` and the
+object ``student``. Anything missing, corrupt or not matching the config raises `ModelFileError`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+from typing import Optional
+
+import ml_collections
+import numpy as np
+import tensorflow as tf
+
+from keypoints_tf import contract as contract_lib
+from keypoints_tf.errors import DataError, ModelFileError
+from keypoints_tf.skeleton import Skeleton, get_skeleton
+
+STUDENT = "student"
+
+
+@dataclasses.dataclass
+class RestoredDetector:
+    """A detector restored from a workdir.
+
+    Attributes:
+        network: (B, S, S, 3) float32 images in [-1, 1] -> {"keypoints": (B, K, 2) in [-1, 1], "heatmaps"}.
+        skeleton: the keypoints' skeleton.
+        image_size: S, the square input size.
+        kind: "keypoint_gan", "supervised" or "student".
+        checkpoint: the checkpoint path the weights came from.
+        data_config: the workdir's ``config.data`` (for calibration frames and the evaluation split).
+        reference: for "keypoint_gan"/"supervised", the plain Keras call ``eta(Phi(x))`` (the networks as
+            trained), else the student itself; parity checks compare exports with it.
+    """
+
+    network: object
+    skeleton: Skeleton
+    image_size: int
+    kind: str
+    checkpoint: str
+    data_config: ml_collections.ConfigDict
+    reference: object = None
+
+    def contract(self, extra: Optional[dict] = None) -> dict:
+        """The model contract (`keypoints_tf.contract`) with a ``model`` section saying what was exported."""
+        from keypoints_tf import __version__
+        model = {"kind": self.kind, "checkpoint": os.path.basename(self.checkpoint),
+                 "keypoints_tf_version": __version__}
+        model.update(extra or {})
+        return contract_lib.build_contract(self.skeleton, self.image_size, extra={"model": model})
+
+
+def read_workdir_config(workdir: str) -> dict:
+    """The raw ``config.json`` of a workdir as a dict, or ModelFileError."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{workdir}: not a training or distillation workdir (no config.json); train with "
+                             "python -m keypoints_tf.train or distil with python -m keypoints_tf.distill")
+    try:
+        with open(path, "rb") as f:
+            values = json.loads(f.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelFileError(f"{path}: unreadable config ({e})") from None
+    if not isinstance(values, dict):
+        raise ModelFileError(f"{path}: expected a JSON object, got {type(values).__name__}")
+    return values
+
+
+def is_student_workdir(workdir: str) -> bool:
+    return read_workdir_config(workdir).get("detector") == STUDENT
+
+
+def restore_detector(workdir: str, skeleton: Optional[Skeleton] = None) -> RestoredDetector:
+    """Builds the detector described by ``<workdir>/config.json`` and restores its latest checkpoint.
+
+    Args:
+        workdir: a training workdir or a distillation (student) workdir.
+        skeleton: overrides the skeleton read from the workdir's data (needed only when the prior file it
+            was trained with is gone and config.data.skeleton is empty).
+
+    Raises:
+        ModelFileError: no config, no checkpoint, a corrupt checkpoint, or one whose shapes do not match.
+    """
+    values = read_workdir_config(workdir)
+    if values.get("detector") == STUDENT:
+        from keypoints_tf import student
+        config = ml_collections.ConfigDict(values)
+        network = student.StudentDetector.from_config(dict(values["student"]))
+        skeleton = skeleton or Skeleton.from_dict(values["skeleton"])
+        if network.num_keypoints != skeleton.num_keypoints:
+            raise ModelFileError(f"{workdir}/config.json: the student has {network.num_keypoints} keypoints but "
+                                 f"the skeleton {skeleton.name!r} has {skeleton.num_keypoints}")
+        size = int(values["image_size"])
+        network(tf.zeros((1, size, size, 3)))
+        path = _restore(workdir, {"student": network}, network.weights)
+        return RestoredDetector(network, skeleton, size, STUDENT, path, config.data, reference=network)
+
+    from keypoints_tf import build, workdirs
+    from keypoints_tf.export.serving import ImageToKeypoints
+    config = workdirs.load_config(workdir)
+    skeleton = skeleton or workdir_skeleton(config, workdir)
+    size = config.image_size
+    phi, eta = build.build_detector_networks(config, skeleton.num_keypoints)
+    eta(phi(tf.zeros((1, size, size, 3))))
+    path = _restore(workdir, {"image_to_skeleton": phi, "keypoint_regressor": eta}, phi.weights + eta.weights)
+
+    def reference(images, training=False):
+        return eta(phi(images, training=False), training=False)
+
+    return RestoredDetector(ImageToKeypoints(phi, eta, name="image_to_keypoints"), skeleton, size,
+                            config.method, path, config.data, reference=reference)
+
+
+def workdir_skeleton(config, workdir: str) -> Skeleton:
+    """The skeleton a training workdir learned: its prior file's category, else config.data.skeleton."""
+    from keypoints_tf.data import coco
+    prior = config.data.get("prior")
+    if prior and os.path.isfile(prior):
+        try:
+            data = coco.load_json(prior)
+            category = [c for c in data["categories"] if isinstance(c, dict) and "keypoints" in c][0]
+            return Skeleton.from_coco_category(category, source=prior)
+        except (DataError, KeyError, IndexError, TypeError) as e:
+            raise ModelFileError(f"{workdir}: cannot read the skeleton from the prior {prior} ({e})") from None
+    if config.data.get("skeleton"):
+        return get_skeleton(config.data.skeleton)
+    raise ModelFileError(f"{workdir}: the prior file {prior!r} it was trained with is gone and config.data.skeleton "
+                         "is empty, so its skeleton is unknown; pass skeleton= (a keypoints_tf.skeleton.Skeleton)")
+
+
+def _restore(workdir: str, objects: dict, variables) -> str:
+    """Restores `objects` from the newest readable checkpoint of <workdir>/checkpoints; returns its path."""
+    directory = os.path.join(workdir, "checkpoints")
+    state = tf.train.get_checkpoint_state(directory) if os.path.isdir(directory) else None
+    candidates = list(reversed(state.all_model_checkpoint_paths)) if state else []
+    if not candidates:
+        raise ModelFileError(f"{directory}: no checkpoint (train first, or point at the workdir that has one)")
+    checkpoint = tf.train.Checkpoint(**objects)
+    errors = []
+    for path in candidates:
+        if not os.path.isabs(path):
+            path = os.path.join(directory, path)
+        before = [v.numpy() for v in variables]
+        try:
+            checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+        except (tf.errors.OpError, ValueError, AssertionError) as e:
+            message = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
+            if _is_shape_mismatch(e):
+                raise ModelFileError(f"{path}: the checkpoint does not fit the detector built from {workdir}/"
+                                     f"config.json ({message})") from None
+            for variable, value in zip(variables, before):  # a partly applied restore must not linger
+                variable.assign(value)
+            errors.append(f"{os.path.basename(path)}: {message}")
+            logging.warning("checkpoint %s could not be read (%s); trying an older one", path, message)
+            continue
+        return path
+    raise ModelFileError(f"{directory}: no checkpoint could be read ({'; '.join(errors)})")
+
+
+def _is_shape_mismatch(error) -> bool:
+    text = str(error).lower()
+    return "shape" in text and any(w in text for w in ("mismatch", "incompatible", "does not match"))
+
+
+def load_frames(restored: RestoredDetector, num_frames: int) -> np.ndarray:
+    """(N, S, S, 3) uint8 training frames, evenly spaced over the workdir's videos (int8 calibration)."""
+    from keypoints_tf.data import pipeline
+    try:
+        data = pipeline.load_training_data(restored.data_config, restored.image_size)
+    except (DataError, OSError) as e:
+        raise DataError(f"int8 calibration reads the workdir's training frames and could not: {e}") from None
+    frames = data.videos.frames
+    indices = np.linspace(0, len(frames) - 1, min(num_frames, len(frames))).round().astype(int)
+    return frames[indices]

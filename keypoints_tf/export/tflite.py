@@ -1,0 +1,151 @@
+"""TFLite conversion of the exported SavedModel, with the contract embedded and written beside it.
+
+Quantization (a string choice):
+
+* ``float32``: no quantization.
+* ``float16``: float16 weights (half the size); the CPU dequantizes them once, the GPU delegate runs in
+  float16 anyway.
+* ``dynamic``: int8 weights, float activations quantized on the fly by the CPU kernels (dynamic range).
+  The GPU delegate dequantizes the weights and runs in float.
+* ``int8``: int8 weights and activations (full integer), calibrated on `DEFAULT_CALIBRATION_FRAMES`
+  evenly spaced training frames of the workdir's data. The input stays **uint8** RGB and the outputs stay
+  **float32**, so every variant has the same contract (the app needs no per-variant code): the uint8 ->
+  [-1, 1] step is quantized at the model's entry, and the soft-argmax / confidence tail (a few
+  reductions over 16 x 16 maps, negligible time) is kept in float32, where int8 would cost up to half a
+  heatmap pixel (``FLOAT_TAIL_OPS``). The GPU delegate runs int8 models by dequantizing the weights.
+
+Every variant keeps the ``serving_default`` signature (input ``image``, outputs ``keypoints`` and
+``confidence``) and carries the contract as the ZIP entry ``keypoints_contract.json`` after the flatbuffer
+(`keypoints_tf.contract.embed_in_tflite`); ``contract.json`` is written beside the ``.tflite`` (the
+Android app's asset names are ``model.tflite`` and ``contract.json``).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+import tensorflow as tf
+
+from keypoints_tf import contract as contract_lib
+from keypoints_tf.errors import ModelFileError
+from keypoints_tf.export.restore import RestoredDetector, load_frames, restore_detector
+from keypoints_tf.export.saved_model import read_saved_model_contract, write_saved_model
+
+QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+DEFAULT_CALIBRATION_FRAMES = 200
+CONTRACT_FILE = "contract.json"
+# Ops of the heatmap -> keypoints tail kept in float32 in int8 models.
+FLOAT_TAIL_OPS = ("SOFTMAX", "SUM", "SQUARED_DIFFERENCE", "SQRT", "MAXIMUM", "MINIMUM", "PACK", "TRANSPOSE")
+
+
+def convert_saved_model(saved_model_dir: str, quantization: str = "float32", calibration_images=None) -> bytes:
+    """The `.tflite` flatbuffer (without contract) of an exported SavedModel.
+
+    Args:
+        saved_model_dir: written by `write_saved_model` (signature ``serving_default``).
+        quantization: one of `QUANTIZATIONS`.
+        calibration_images: (N, S, S, 3) uint8 letterboxed RGB frames; required for ``int8``.
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=["serving_default"])
+    if quantization == "float16":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "dynamic":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    elif quantization == "int8":
+        if calibration_images is None or len(calibration_images) == 0:
+            raise ValueError("int8 quantization needs calibration_images: (N, S, S, 3) uint8 frames")
+        return _convert_int8(converter, np.asarray(calibration_images, np.uint8))
+    return converter.convert()
+
+
+def _convert_int8(converter, images: np.ndarray) -> bytes:
+    def representative_dataset():
+        for image in images:
+            yield {"image": image[None]}
+
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative_dataset
+    converter.inference_output_type = tf.float32
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(FLOAT_TAIL_OPS))
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=lambda: iter([{"image": images[0][None]}]), debug_options=options)
+    return debugger.get_nondebug_quantized_model()
+
+
+def write_tflite(model: bytes, contract: dict, output: str) -> str:
+    """Writes `model` with the embedded contract to `output` and the contract JSON beside it; returns its path."""
+    contract_lib.validate_contract(contract)
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, "wb") as f:
+        f.write(contract_lib.embed_in_tflite(model, contract))
+    contract_path = os.path.join(os.path.dirname(os.path.abspath(output)), CONTRACT_FILE)
+    with open(contract_path, "w") as f:
+        json.dump(contract, f, indent=1)
+    return contract_path
+
+
+def export_tflite(workdir: str, output: str, quantization: str = "float32",
+                  calibration_frames: int = DEFAULT_CALIBRATION_FRAMES, saved_model_dir: str | None = None) -> dict:
+    """Workdir -> SavedModel (in a temporary folder unless `saved_model_dir`) -> `output` .tflite.
+
+    Returns the contract, which records the quantization and, for int8, the number of calibration frames.
+    """
+    return write_detector_tflite(restore_detector(workdir), output, quantization, calibration_frames,
+                                 saved_model_dir)
+
+
+def write_detector_tflite(restored: RestoredDetector, output: str, quantization: str = "float32",
+                          calibration_frames: int = DEFAULT_CALIBRATION_FRAMES,
+                          saved_model_dir: str | None = None, calibration_images=None) -> dict:
+    """Like `export_tflite` for an already restored detector (`calibration_images` overrides the frames)."""
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
+    if quantization == "int8" and calibration_images is None:
+        calibration_images = load_frames(restored, calibration_frames)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = saved_model_dir or os.path.join(scratch, "saved_model")
+        write_saved_model(restored, folder)
+        model = convert_saved_model(folder, quantization, calibration_images)
+    extra = {"quantization": quantization}
+    if quantization == "int8":
+        extra["calibration_frames"] = int(len(calibration_images))
+    contract = restored.contract(extra)
+    write_tflite(model, contract, output)
+    logging.info("wrote %s (%s, %.1f KB) and %s", output, quantization, os.path.getsize(output) / 1024,
+                 CONTRACT_FILE)
+    return contract
+
+
+def read_tflite_contract(path: str) -> dict:
+    """The contract embedded in a `.tflite`, else the ``contract.json`` beside it; ModelFileError if neither.
+
+    An embedded contract that is malformed or does not match is an error even when a ``contract.json`` exists.
+    """
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{path}: file not found (expected a .tflite written by export/export_tflite.py)")
+    with open(path, "rb") as f:
+        data = f.read()
+    if _has_embedded_contract(data):
+        return contract_lib.read_from_tflite(data, path)
+    beside = os.path.join(os.path.dirname(os.path.abspath(path)), CONTRACT_FILE)
+    if not os.path.isfile(beside):
+        return contract_lib.read_from_tflite(data, path)  # raises, saying how to fix it
+    with open(beside, "rb") as f:
+        return contract_lib.parse_contract(f.read(), beside)
+
+
+def _has_embedded_contract(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return contract_lib.ENTRY_NAME in archive.namelist()
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        return False

@@ -1,0 +1,37 @@
+"""Shared fixtures. Two logical CPU devices are configured before TensorFlow runs anything, so that
+distribution tests can compare 1 and 2 replicas on a machine without GPUs."""
+
+import os
+import sys
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(__file__))  # shared check modules (model_checks)
+
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="session")
+def tiny_world(tmp_path_factory):
+    """A 32 px synthetic world written to disk once per session: 6 videos x 4 frames."""
+    from keypoints_tf.data import synthetic
+    out = str(tmp_path_factory.mktemp("world"))
+    summary = synthetic.write_world(out, synthetic.WorldConfig(size=32, videos=6, frames=4, prior=40, eval=8, seed=3))
+    return out, summary
+
+
+@pytest.fixture
+def tiny_data_config(tiny_world):
+    import ml_collections
+    out, _ = tiny_world
+    return ml_collections.ConfigDict({
+        "videos": f"{out}/videos", "masks": f"{out}/masks", "prior": f"{out}/prior.json",
+        "eval": f"{out}/eval/annotations.json", "train_labels": f"{out}/train_labels.json",
+        "skeleton": "human17", "prior_size": 0, "prior_subset_seed": 0})

@@ -1,0 +1,113 @@
+"""KeypointGAN's train step: it learns something, and it is correct under a distribution strategy."""
+
+import ml_collections
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keypoints_tf import build
+from keypoints_tf.config import get_default_config, shrink_for_smoke
+from keypoints_tf.skeleton import get_skeleton
+from keypoints_tf.train import distributed_step
+
+SKELETON = get_skeleton("human17")
+
+
+def _config(method="keypoint_gan"):
+    config = shrink_for_smoke(get_default_config())
+    config.method = method
+    config.model.pool_size = 0 if method == "keypoint_gan" else 4
+    return config
+
+
+def _batch(batch_size=4, size=32, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"image": rng.uniform(-1, 1, (batch_size, size, size, 3)).astype(np.float32),
+            "appearance": rng.uniform(-1, 1, (batch_size, size, size, 3)).astype(np.float32),
+            "foreground": (rng.random((batch_size, size, size, 1)) > 0.7).astype(np.float32),
+            "prior_keypoints": rng.uniform(-0.8, 0.8, (batch_size, 17, 2)).astype(np.float32),
+            "keypoints": rng.uniform(-0.8, 0.8, (batch_size, 17, 2)).astype(np.float32)}
+
+
+def _variables(model):
+    return [v.numpy() for v in model.trainable_variables]
+
+
+def test_one_step_changes_every_network_and_reports_finite_losses():
+    tf.keras.utils.set_random_seed(0)
+    model = build.build_model(_config(), SKELETON, global_batch_size=4)
+    before = {name: [v.numpy() for v in getattr(model, name).trainable_variables]
+              for name in ("image_to_skeleton", "keypoint_regressor", "image_generator", "discriminator")}
+    outputs = model.train_step({k: tf.constant(v) for k, v in _batch().items()})
+    for name, values in before.items():
+        after = [v.numpy() for v in getattr(model, name).trainable_variables]
+        assert any(not np.allclose(a, b) for a, b in zip(values, after)), f"{name} did not change"
+    assert all(np.isfinite(float(v)) for v in outputs.values())
+
+
+_STRATEGIES = {}
+
+
+def _mirrored(num_devices):
+    """One MirroredStrategy per device count for the whole session: several strategies over the same
+    devices in one process can reuse collective instance keys and mix up their all-reduces."""
+    if num_devices not in _STRATEGIES:
+        cpus = tf.config.list_logical_devices("CPU")
+        assert len(cpus) >= num_devices, "conftest configures two logical CPUs"
+        _STRATEGIES[num_devices] = tf.distribute.MirroredStrategy([c.name for c in cpus[:num_devices]])
+    return _STRATEGIES[num_devices]
+
+
+def _sgd_model(config):
+    """The model with SGD optimizers: Adam's first step, lr * g / |g|, would hide a wrong loss scale."""
+    model = build.build_model(config, SKELETON, global_batch_size=4)
+    sgd = lambda: tf.keras.optimizers.SGD(0.05)  # noqa: E731
+    if config.method == "supervised":
+        model.compile(optimizer=sgd())
+    else:
+        model.compile(generator_optimizer=sgd(), discriminator_optimizer=sgd(), regressor_optimizer=sgd())
+    model.build_all(config.image_size, SKELETON.num_keypoints)
+    return model
+
+
+def _one_distributed_step(strategy, config, batch, method_name="train_step"):
+    tf.keras.utils.set_random_seed(0)
+    with strategy.scope():
+        model = _sgd_model(config)
+    start = [v.numpy() for v in model.trainable_variables]
+    step = distributed_step(strategy, getattr(model, method_name))
+    dataset = tf.data.Dataset.from_tensors(batch)
+    step(next(iter(strategy.experimental_distribute_dataset(dataset))))
+    return start, [v.numpy() for v in model.trainable_variables], model.trainable_variables
+
+
+@pytest.mark.parametrize("method, step_name, clip_norm", [("keypoint_gan", "train_step", 0.0),
+                                                          ("keypoint_gan", "train_step", 0.05),
+                                                          ("keypoint_gan", "regressor_pretrain_step", 0.0),
+                                                          ("supervised", "train_step", 0.0)])
+def test_one_replica_step_equals_two_replica_step(method, step_name, clip_norm):
+    """Losses are averaged over the GLOBAL batch and clipping sees the summed gradient:
+    one step on 2 replicas x 2 examples moves every weight exactly as 1 replica x 4 examples does."""
+    config, batch = _config(method), _batch()
+    config.train.clip_norm = clip_norm
+    start, one, variables = _one_distributed_step(_mirrored(1), config, batch,
+                                                  step_name)
+    _, two, _ = _one_distributed_step(_mirrored(2), config, batch, step_name)
+    # Per network: the update has the same length (a wrong loss scale would double it) and direction.
+    # Elementwise, float32 rounding differs (summation order), as it does for a permuted batch.
+    networks = sorted({v.path.split("/")[0] for v in variables})
+    for network in networks:
+        pick = [i for i, v in enumerate(variables) if v.path.split("/")[0] == network]
+        a = np.concatenate([(one[i] - start[i]).ravel() for i in pick])
+        b = np.concatenate([(two[i] - start[i]).ravel() for i in pick])
+        if not np.any(a):
+            continue
+        cosine = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
+        assert abs(np.linalg.norm(b) / np.linalg.norm(a) - 1.0) < 5e-3 and cosine > 0.9995, network
+
+
+def test_fit_runs_the_custom_train_step():
+    tf.keras.utils.set_random_seed(0)
+    model = build.build_model(_config(), SKELETON, global_batch_size=4)
+    history = model.fit(tf.data.Dataset.from_tensors(_batch()).repeat(2), epochs=1, verbose=0)
+    assert np.isfinite(history.history["generator_loss"][-1])

@@ -1,0 +1,94 @@
+"""The real trainer end to end on the smoke config: checkpoints, resume, metrics, evaluation."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from keypoints_tf import evaluate, metrics, train
+from keypoints_tf.skeleton import get_skeleton
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs"))
+
+
+def _smoke_config(name="synthetic"):
+    import importlib
+    module = importlib.import_module(name)
+    return module.get_config("smoke")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("run"))
+    config = _smoke_config()
+    result = train.train_and_evaluate(config, workdir)
+    return workdir, config, result
+
+
+def test_smoke_run_writes_checkpoint_config_logs_and_metrics(trained):
+    workdir, config, result = trained
+    total = config.train.regressor_pretrain_steps + config.train.steps
+    assert result["step"] == total and np.isfinite(result["error"])
+    assert os.path.isfile(os.path.join(workdir, "checkpoints", "checkpoint"))
+    assert json.load(open(os.path.join(workdir, "config.json")))["image_size"] == 32
+    assert json.load(open(os.path.join(workdir, "metrics.json")))["step"] == total
+    assert os.listdir(os.path.join(workdir, "logs"))
+
+
+def test_second_run_resumes_at_the_right_step(trained, caplog):
+    workdir, config, _ = trained
+    config = config.copy_and_resolve_references()
+    config.train.steps += 2  # the same command with a longer schedule continues, not restarts
+    import logging
+    with caplog.at_level(logging.INFO):
+        result = train.train_and_evaluate(config, workdir)
+    total = config.train.regressor_pretrain_steps + config.train.steps
+    assert result["step"] == total
+    assert any(f"at step {total - 2}" in r.getMessage() for r in caplog.records), "did not resume"
+
+
+def test_a_checkpoint_of_another_shape_is_a_clear_error(trained):
+    from keypoints_tf.errors import ModelFileError
+    workdir, config, _ = trained
+    config = config.copy_and_resolve_references()
+    config.model.base_width = 8
+    with pytest.raises(ModelFileError, match="does not fit the model"):
+        train.train_and_evaluate(config, workdir)
+    assert json.load(open(os.path.join(workdir, "config.json")))["model"]["base_width"] == 4  # untouched
+
+
+def test_evaluate_workdir_reads_the_checkpoint(trained):
+    workdir, _, result = trained
+    again = evaluate.evaluate_workdir(workdir)
+    assert again["step"] >= result["step"] and np.isfinite(again["error"])
+    assert again["mean_pose_error"] > 0
+
+
+def test_supervised_smoke_run(tmp_path):
+    result = train.train_and_evaluate(_smoke_config("supervised"), str(tmp_path))
+    assert np.isfinite(result["error"])
+
+
+def test_metrics_on_a_hand_computed_case():
+    skeleton = get_skeleton("human17")
+    target = np.zeros((2, 17, 2), np.float32)
+    predicted = target.copy()
+    predicted[0, :, 0] = 0.2    # every keypoint 0.2 normalised = 10% of the image off
+    predicted[1, 0, 1] = -0.08  # one keypoint 4% off, the rest exact
+    result = metrics.keypoint_metrics(predicted, target, skeleton)
+    assert result["error"] == pytest.approx((10.0 + 4.0 / 17) / 2, rel=1e-5)
+    assert result["pck@0.05"] == pytest.approx(100.0 * 17 / 34)
+    assert result["pck@0.1"] == pytest.approx(100.0 * 17 / 34)  # 10% is not < 10%
+    swapped = metrics.swap_left_right(target + np.arange(17)[None, :, None] * 0.01, skeleton)
+    fixed = metrics.flip_fixed(swapped, target + np.arange(17)[None, :, None] * 0.01, skeleton)
+    np.testing.assert_allclose(fixed, target + np.arange(17)[None, :, None] * 0.01)
+
+
+def test_ridge_regression_recovers_a_linear_map():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(50, 4, 2))
+    targets = (features.reshape(50, 8) @ rng.normal(size=(8, 6)) + 0.3).reshape(50, 3, 2)
+    predict = metrics.ridge_regression(features, targets, alpha=1e-8)
+    np.testing.assert_allclose(predict(features), targets, atol=1e-5)
