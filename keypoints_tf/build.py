@@ -84,7 +84,8 @@ def build_model(config, skeleton: Skeleton, global_batch_size: int):
         model.compile(optimizer=adam())
     elif config.method == "keypoint_gan":
         psi = ImageGenerator(base_width=config.model.base_width, num_downsamples=config.model.num_downsamples,
-                             appearance_pooling=config.model.appearance_pooling, name="image_generator")
+                             appearance_pooling=config.model.appearance_pooling,
+                             skeleton_skips=config.model.skeleton_skips, name="image_generator")
         discriminator = SkeletonDiscriminator(num_scales=config.model.discriminator_scales,
                                               base_width=config.model.discriminator_width, name="discriminator")
         model = KeypointGAN(
@@ -96,7 +97,9 @@ def build_model(config, skeleton: Skeleton, global_batch_size: int):
             foreground_weight=config.loss.foreground_weight,
             regressor_prior_weight=config.loss.regressor_prior_weight,
             regressor_render_weight=config.loss.regressor_render_weight,
-            adversarial_start_step=config.train.adversarial_start_step, clip_norm=config.train.clip_norm)
+            adversarial_start_step=config.train.adversarial_start_step, clip_norm=config.train.clip_norm,
+            equivariance_weight=config.loss.equivariance_weight, cycle_weight=config.loss.cycle_weight,
+            cycle_start_step=config.train.cycle_start_step)
         pretrain = keras.optimizers.Adam(config.train.regressor_pretrain_learning_rate, beta_1=0.9, beta_2=0.999)
         model.compile(generator_optimizer=adam(), discriminator_optimizer=adam(), regressor_optimizer=adam(),
                       regressor_pretrain_optimizer=pretrain)

@@ -9,12 +9,26 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import time
 
 import tensorflow as tf
 
 from keypoints_tf.build import build_detector_networks
-from keypoints_tf.errors import ModelFileError
+from keypoints_tf.errors import ModelFileError, TrainingError
+
+
+class NetworkWeights(tf.__internal__.tracking.AutoTrackable):
+    """What a checkpoint stores of one Keras network: ``weights`` = ``network.weights``, all, in order.
+
+    `tf.train.Checkpoint` does not see Keras 3 layers held in Python lists (our encoders and decoders),
+    so checkpointing a network object directly would drop most of its non-trainable state (BatchNorm
+    statistics) and every weight of a network without an optimizer (the frozen reference eta).
+    """
+
+    def __init__(self, network):
+        self.weights = list(network.weights)
 
 
 class TrainingState:
@@ -24,19 +38,23 @@ class TrainingState:
         model: KeypointGAN or SupervisedDetector, built (variables and optimizer slots exist).
         config: the run's config (for the reference regressor's shape and the save cadence).
         workdir: checkpoints go to <workdir>/checkpoints.
+        chief: under MultiWorkerMirroredStrategy every worker must take part in saving, but only the
+            chief writes to the workdir; the others write to a scratch folder that is deleted at once.
     """
 
-    def __init__(self, model, config, workdir: str):
+    def __init__(self, model, config, workdir: str, chief: bool = True):
         self.model, self.config = model, config
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-        objects = {"step": self.step, "image_to_skeleton": model.image_to_skeleton,
-                   "keypoint_regressor": model.keypoint_regressor}
+        objects = {"step": self.step, "image_to_skeleton": NetworkWeights(model.image_to_skeleton),
+                   "keypoint_regressor": NetworkWeights(model.keypoint_regressor)}
         self.reference_regressor = None
         if hasattr(model, "image_generator"):  # KeypointGAN
             _, self.reference_regressor = build_detector_networks(config, model.keypoint_regressor.num_keypoints)
             self.reference_regressor(tf.zeros((1, config.image_size, config.image_size, 1)))
-            objects.update(image_generator=model.image_generator, discriminator=model.discriminator,
-                           image_pool=model.image_pool, reference_regressor=self.reference_regressor,
+            objects.update(image_generator=NetworkWeights(model.image_generator),
+                           discriminator=NetworkWeights(model.discriminator),
+                           image_pool=NetworkWeights(model.image_pool),
+                           reference_regressor=NetworkWeights(self.reference_regressor),
                            generator_optimizer=model.generator_optimizer,
                            discriminator_optimizer=model.discriminator_optimizer,
                            regressor_optimizer=model.regressor_optimizer,
@@ -48,8 +66,13 @@ class TrainingState:
             objects["optimizer"] = model.optimizer
         self.checkpoint = tf.train.Checkpoint(**objects)
         self.directory = os.path.join(workdir, "checkpoints")
+        self.chief = chief
         self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
                                                   max_to_keep=config.log.keep_checkpoints)
+        self._write_manager = self.manager
+        if not chief:
+            self._scratch = tempfile.mkdtemp(prefix="keypoints_tf_worker_checkpoint_")
+            self._write_manager = tf.train.CheckpointManager(self.checkpoint, self._scratch, max_to_keep=1)
         self._last_save_time = time.time()
         self._last_saved_step = -1
 
@@ -80,6 +103,14 @@ class TrainingState:
                                  "move the folder away to start from scratch")
         return 0
 
+    def restore_latest_good(self) -> int:
+        """Goes back to the newest readable checkpoint (after a non-finite loss); returns its step."""
+        step = self.restore_or_initialize()
+        if step == 0 and not self.manager.checkpoints:
+            raise TrainingError("the loss became non-finite before the first checkpoint was written; lower "
+                                "config.train.learning_rate or check the data")
+        return step
+
     def freeze_reference_regressor(self):
         """Copies eta's pre-trained weights: the frozen eta used by the left/right fix (method.md 6)."""
         if self.reference_regressor is not None:
@@ -96,7 +127,9 @@ class TrainingState:
         if step == self._last_saved_step:
             return
         self.step.assign(step)
-        self.manager.save(checkpoint_number=step)
+        self._write_manager.save(checkpoint_number=step)
+        if not self.chief:
+            shutil.rmtree(self._scratch, ignore_errors=True)
         self._last_save_time, self._last_saved_step = time.time(), step
 
 

@@ -46,6 +46,7 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.model.appearance_pooling = "spatial"  # or "global": Psi sees x' only through pooled features
     config.model.sigma = 0.0             # renderer line width; 0 = the reference's profile at this size
     config.model.pool_size = 50
+    config.model.skeleton_skips = False  # Psi's decoder also sees the skeleton at every scale
 
     config.loss = ml_collections.ConfigDict()
     # "perceptual" (VGG-19; ImageNet weights from loss.vgg_weights or the Keras cache), "pixel_ssim"
@@ -57,6 +58,8 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.loss.foreground_weight = 0.0
     config.loss.regressor_prior_weight = 0.9
     config.loss.regressor_render_weight = 0.1
+    config.loss.equivariance_weight = 0.0  # detect(T x) = T detect(x) for random similarities T (0 = off)
+    config.loss.cycle_weight = 0.0       # detect(Psi(beta(p_bar), x')) = p_bar (0 = off)
 
     config.train = ml_collections.ConfigDict()
     config.train.batch_size = 16         # global batch, split over replicas
@@ -64,6 +67,7 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.train.regressor_pretrain_steps = 4000
     config.train.regressor_pretrain_learning_rate = 1e-3  # Adam(beta_1=0.9) for eta's pre-training
     config.train.adversarial_start_step = 0
+    config.train.cycle_start_step = 0
     config.train.learning_rate = 2e-4
     config.train.beta_1 = 0.5
     config.train.beta_2 = 0.999
@@ -71,6 +75,8 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.train.mixed_precision = False  # bfloat16 compute (CPUs with AMX/AVX512-BF16, TPUs, recent GPUs)
     config.train.jit_compile = False
     config.train.max_minutes = 0.0       # stop after this much training wall time (0 = no limit)
+    config.train.strategy = "auto"       # auto (Mirrored over local GPUs), mirrored, multi_worker, default
+    config.train.max_rollbacks = 3       # non-finite losses: roll back to the last checkpoint at most this often
 
     config.log = ml_collections.ConfigDict()
     config.log.every_steps = 50

@@ -1,8 +1,10 @@
-"""Evaluation: `python -m keypoints_tf.evaluate --workdir=DIR [--config.data.eval=FILE]`.
+"""Evaluation: `python -m keypoints_tf.evaluate --workdir=DIR [--regression] [--config.data.eval=FILE]`.
 
 Prints and writes `<workdir>/eval.json` (or --output): error in % of the image size with and without
 the left/right fix (method.md section 6), PCK@0.05/0.1, per-keypoint errors, NME for face68, and the
-mean-pose baseline (the mean of the prior's poses) on the same images.
+mean-pose baseline (the mean of the prior's poses) on the same images. With --regression it adds the
+protocol of methods whose keypoints need a supervised mapping (`regression_metrics`): `regression_error`
+etc., from a ridge regression fitted on labelled training frames, in the same JSON.
 """
 
 from __future__ import annotations
@@ -70,6 +72,62 @@ class Evaluator:
         return out
 
 
+def regression_metrics(model, data, config, num_train: int = 1000, alpha: float = 1e-3, seed: int = 0) -> dict:
+    """The linear-regression protocol: ridge from detected keypoints to labels, reported on the eval split.
+
+    The mapping (`metrics.ridge_regression`, keypoints -> labels, both flattened) is fitted on up to
+    `num_train` labelled training frames (a fixed random subset, `seed`; labels from
+    config.data.train_labels) and applied to the detections on the evaluation images. Returns
+    `regression_error`, `regression_pck@0.05`, ... (the `keypoint_metrics` keys with a `regression_`
+    prefix) and `regression_num_train`.
+    """
+    if data.frame_keypoints is None:
+        raise ValueError("the regression protocol needs labelled training frames: set config.data.train_labels "
+                         "(the synthetic world sets it)")
+    if data.eval_images is None:
+        return {}
+    evaluator = Evaluator(model, data, config)
+    frames = data.videos.frames
+    rng = np.random.default_rng(seed)
+    subset = np.sort(rng.choice(len(frames), min(num_train, len(frames)), replace=False))
+    predict = metrics_lib.ridge_regression(evaluator.predict(frames[subset]), data.frame_keypoints[subset], alpha)
+    mapped = predict(evaluator.predict(data.eval_images))                      # (E, K, 2) normalised
+    out = metrics_lib.keypoint_metrics(mapped, data.eval_keypoints, data.skeleton, data.eval_visible,
+                                       prefix="regression_")
+    out["regression_num_train"] = int(len(subset))
+    return out
+
+
+class History:
+    """Evaluation results over a run, kept in <workdir>/history.jsonl so that resumed runs extend it.
+
+    `minutes` counts training wall time across restarts (the last entry's minutes + this session's).
+    """
+
+    def __init__(self, workdir: str | None):
+        self.path = os.path.join(workdir, "history.jsonl") if workdir else None
+        self.entries = []
+        if self.path and os.path.isfile(self.path):
+            with open(self.path) as f:
+                for line in f:
+                    try:
+                        self.entries.append(json.loads(line))
+                    except json.JSONDecodeError:  # a line cut short by a kill
+                        break
+        self._offset = self.entries[-1]["minutes"] if self.entries else 0.0
+
+    def minutes(self, seconds_this_session: float) -> float:
+        return self._offset + seconds_this_session / 60.0
+
+    def add(self, metrics: dict):
+        entry = {k: metrics[k] for k in ("step", "minutes", "error", "flip_fixed_error",
+                                         "error_left_right_agnostic", "mean_pose_error") if k in metrics}
+        self.entries.append(entry)
+        if self.path:
+            with open(self.path, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+
+
 def summary_line(metrics: dict) -> str:
     keys = ("step", "minutes", "error", "flip_fixed_error", "error_left_right_agnostic", "pck@0.1",
             "mean_pose_error", "prediction_spread", "nme_interocular")
@@ -91,8 +149,9 @@ def read_metrics(workdir: str, name: str = "metrics.json") -> dict:
     return json.load(open(path)) if os.path.isfile(path) else {}
 
 
-def evaluate_workdir(workdir: str, overrides: dict | None = None) -> dict:
-    """Restores the latest checkpoint of `workdir` and evaluates it (optionally on another eval set)."""
+def evaluate_workdir(workdir: str, overrides: dict | None = None, regression: bool = False) -> dict:
+    """Restores the latest checkpoint of `workdir` and evaluates it (optionally on another eval set);
+    `regression` adds `regression_metrics`."""
     from keypoints_tf import build, checkpoints, workdirs
     from keypoints_tf.data import pipeline
     config = workdirs.load_config(workdir, overrides)
@@ -103,6 +162,8 @@ def evaluate_workdir(workdir: str, overrides: dict | None = None) -> dict:
     if step == 0:
         logging.warning("%s has no checkpoint: evaluating an untrained model", workdir)
     metrics = Evaluator(model, data, config, state.reference_regressor).evaluate()
+    if regression:
+        metrics.update(regression_metrics(model, data, config))
     metrics["step"] = step
     return metrics
 
@@ -112,7 +173,7 @@ def main(argv):
     from absl import flags
     from ml_collections import config_flags
     overrides = config_flags.get_override_values(flags.FLAGS["config"])
-    metrics = evaluate_workdir(flags.FLAGS.workdir, overrides)
+    metrics = evaluate_workdir(flags.FLAGS.workdir, overrides, regression=flags.FLAGS.regression)
     output = flags.FLAGS.output or os.path.join(flags.FLAGS.workdir, "eval.json")
     with open(output, "w") as f:
         json.dump(metrics, f, indent=2)
@@ -129,5 +190,7 @@ if __name__ == "__main__":
                                     "Overrides of the workdir's config, e.g. --config.data.eval=FILE.")
     flags.DEFINE_string("workdir", None, "A training workdir.")
     flags.DEFINE_string("output", "", "Where to write the JSON (default <workdir>/eval.json).")
+    flags.DEFINE_bool("regression", False, "Also report the ridge-regression protocol (regression_error, ...), "
+                      "fitted on labelled training frames (config.data.train_labels).")
     flags.mark_flags_as_required(["workdir"])
     app.run(main)

@@ -33,6 +33,11 @@ class KeypointGAN(keras.Model):
         regressor_prior_weight, regressor_render_weight: eta's fine-tuning loss (0.9 and 0.1).
         adversarial_start_step: G's adversarial term is off before this step (a reconstruction warm-up).
         clip_norm: each network's gradient is clipped to this global norm (after cross-replica summing).
+        equivariance_weight: weight of MSE(detect(T x), T detect(x)) for the random similarity transform T
+            that the batch carries (`transform`); 0 = off (the reference).
+        cycle_weight: weight of MSE(detect(Psi(beta(p_bar), x')), p_bar): the detector must find the prior
+            pose that Psi drew (Psi's output without gradient); 0 = off (the reference).
+        cycle_start_step: the cycle term is off before this GAN step (Psi must first learn to draw).
         global_batch_size: the batch size the losses are averaged over.
 
     Example:
@@ -46,7 +51,8 @@ class KeypointGAN(keras.Model):
     def __init__(self, image_to_skeleton, keypoint_regressor, image_generator, discriminator, image_pool,
                  edges, image_size, sigma, reconstruction_loss, global_batch_size, adversarial_weight=10.0,
                  reconstruction_weight=10.0, foreground_weight=0.0, regressor_prior_weight=0.9,
-                 regressor_render_weight=0.1, adversarial_start_step=0, clip_norm=1.0, **kwargs):
+                 regressor_render_weight=0.1, adversarial_start_step=0, clip_norm=1.0,
+                 equivariance_weight=0.0, cycle_weight=0.0, cycle_start_step=0, **kwargs):
         super().__init__(**kwargs)
         # === Networks ===
         self.image_to_skeleton = image_to_skeleton
@@ -67,10 +73,13 @@ class KeypointGAN(keras.Model):
         self.regressor_render_weight = float(regressor_render_weight)
         self.adversarial_start_step = int(adversarial_start_step)
         self.clip_norm = float(clip_norm)
+        self.equivariance_weight = float(equivariance_weight)
+        self.cycle_weight = float(cycle_weight)
+        self.cycle_start_step = int(cycle_start_step)
         # === Metrics ===
         names = ["generator_loss", "reconstruction_loss", "adversarial_loss", "discriminator_loss",
                  "discriminator_real", "discriminator_fake", "regressor_loss", "regressor_prior_error",
-                 "keypoint_spread", "prior_spread"]
+                 "keypoint_spread", "prior_spread", "equivariance_loss", "cycle_loss"]
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
 
     # === Set-up ===
@@ -137,15 +146,30 @@ class KeypointGAN(keras.Model):
             self.generator_optimizer.iterations >= self.adversarial_start_step, tf.float32)
 
         # 1. Generator.
+        cycle_on = tf.cast(self.generator_optimizer.iterations >= self.cycle_start_step, tf.float32)
+        batch = tf.shape(images)[0]
         with tf.GradientTape() as tape:
             skeletons = self.image_to_skeleton(images, training=True)           # y (b, S, S, 1)
             keypoints = self.keypoint_regressor(skeletons)["keypoints"]        # p (b, K, 2)
             rendered = self.render(keypoints)                                  # y_hat (b, S, S, 1)
-            reconstructed = self.image_generator(rendered, appearance, training=True)
+            if self.cycle_weight:  # one Psi call draws x_rec and the prior poses in x's appearance
+                drawn = self.image_generator(tf.concat([rendered, self.render(prior_keypoints)], 0),
+                                             tf.concat([appearance, appearance], 0), training=True)
+                reconstructed = drawn[:batch]
+            else:
+                reconstructed = self.image_generator(rendered, appearance, training=True)
             reconstruction = self.reconstruction_loss(reconstructed, images, weights, True)  # (b,)
             adversarial = losses.least_squares_real(self.discriminator(skeletons))           # (b,)
             per_example = (self.reconstruction_weight * reconstruction
                            + adversarial_on * self.adversarial_weight * adversarial)
+            equivariance = cycle = tf.zeros([batch])
+            if self.equivariance_weight:
+                equivariance = self.equivariance_error(images, keypoints, data["transform"])
+                per_example += self.equivariance_weight * equivariance
+            if self.cycle_weight:
+                cycle = losses.keypoint_mse(self.detect(tf.stop_gradient(drawn[batch:]), training=True),
+                                            prior_keypoints)
+                per_example += cycle_on * self.cycle_weight * cycle
             generator_loss = self._average(per_example)
         self._apply(self.generator_optimizer, tape.gradient(generator_loss, self.generator_variables),
                     [self.image_to_skeleton.trainable_variables, self.image_generator.trainable_variables])
@@ -180,6 +204,7 @@ class KeypointGAN(keras.Model):
                     regressor_loss=self.regressor_prior_weight * prior_error
                     + self.regressor_render_weight * render_error,
                     regressor_prior_error=prior_error, keypoint_spread=keypoint_spread(keypoints),
+                    equivariance_loss=equivariance, cycle_loss=cycle,
                     prior_spread=keypoint_spread(prior_keypoints))
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
@@ -196,6 +221,28 @@ class KeypointGAN(keras.Model):
                     [self.keypoint_regressor.trainable_variables])
         self._track(regressor_prior_error=error)
         return {"regressor_prior_error": self.trackers["regressor_prior_error"].result()}
+
+    def equivariance_error(self, images, keypoints, transforms):
+        """(b,) MSE between detect(T x) and T p for per-example similarity transforms.
+
+        transforms: (b, 4) = (angle in radians, log scale, tx, ty) in normalised units; T p = s R p + t.
+        """
+        angle, scale = transforms[:, 0], tf.exp(transforms[:, 1])
+        shift = transforms[:, 2:4]                                         # (b, 2)
+        cos, sin = tf.cos(angle), tf.sin(angle)
+        rotation = tf.reshape(tf.stack([cos, -sin, sin, cos], -1), [-1, 2, 2])        # (b, 2, 2)
+        moved = scale[:, None, None] * tf.einsum("bij,bkj->bki", rotation, keypoints) + shift[:, None]
+        # The image warp samples the input at T^-1(q) for every output pixel q (pixel-index coordinates).
+        size = float(self.image_size)
+        centre = (size - 1.0) / 2.0
+        inverse = tf.transpose(rotation, [0, 2, 1]) / scale[:, None, None]             # (b, 2, 2)
+        offset = centre - tf.einsum("bij,bj->bi", inverse, centre + shift * size / 2.0)  # (b, 2)
+        matrix = tf.concat([inverse[:, 0], offset[:, :1], inverse[:, 1], offset[:, 1:],
+                            tf.zeros([tf.shape(images)[0], 2])], axis=1)              # (b, 8)
+        warped = tf.raw_ops.ImageProjectiveTransformV3(
+            images=tf.cast(images, tf.float32), transforms=matrix, output_shape=tf.shape(images)[1:3],
+            fill_value=-1.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+        return losses.keypoint_mse(self.detect(warped, training=True), moved)
 
     # === Helpers ===
     def _average(self, per_example):

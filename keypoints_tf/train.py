@@ -18,6 +18,7 @@ import tqdm
 
 from keypoints_tf import build, checkpoints, evaluate, image_grid
 from keypoints_tf.data import pipeline, synthetic
+from keypoints_tf.errors import TrainingError
 
 MEAN = tf.distribute.ReduceOp.MEAN
 
@@ -45,15 +46,26 @@ def prepare_data(config, workdir: str) -> pipeline.TrainingData:
 
 
 def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
-    """'auto': MirroredStrategy over all GPUs when there are several, else the default strategy."""
+    """'auto': MirroredStrategy over all GPUs when there are several, else the default strategy.
+    'multi_worker': MultiWorkerMirroredStrategy over the hosts in TF_CONFIG (see README)."""
     if name == "auto":
         gpus = tf.config.list_logical_devices("GPU")
         return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
     if name == "default":
         return tf.distribute.get_strategy()
-    raise ValueError(f"strategy must be auto, mirrored or default, got {name!r}")
+    raise ValueError(f"config.train.strategy must be auto, mirrored, multi_worker or default, got {name!r}")
+
+
+def is_chief(strategy) -> bool:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    return resolver.task_type in ("chief", None) or (
+        resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in resolver.cluster_spec().jobs)
 
 
 def distributed_step(strategy, step_method, jit_compile=False):
@@ -65,24 +77,48 @@ def distributed_step(strategy, step_method, jit_compile=False):
     return run
 
 
+def distributed_batches(strategy, sampler: pipeline.PairSampler, start_step: int):
+    """An iterator of distributed global batches from `start_step` on.
+
+    On one host the global batch is split over the local replicas in order. Across hosts each worker
+    builds only its own replicas' slices of the same global batch, so N workers see exactly what one
+    process with N replicas sees.
+    """
+    if strategy.extended._in_multi_worker_mode():  # pylint: disable=protected-access
+        replicas = strategy.num_replicas_in_sync
+
+        def dataset_fn(context):
+            per_replica = context.get_per_replica_batch_size(sampler.batch_size)
+            local = replicas // context.num_input_pipelines
+            first = context.input_pipeline_id * local
+            return pipeline.training_dataset(sampler, start_step).flat_map(
+                lambda batch: tf.data.Dataset.from_tensor_slices(tf.nest.map_structure(
+                    lambda x: tf.reshape(x, [replicas, per_replica] + x.shape[1:].as_list())[first:first + local],
+                    batch)))
+        return iter(strategy.distribute_datasets_from_function(dataset_fn))
+    return iter(strategy.experimental_distribute_dataset(pipeline.training_dataset(sampler, start_step)))
+
+
 def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | None = None) -> dict:
     """Trains (resuming from the workdir's latest checkpoint) and returns the final metrics."""
     os.makedirs(workdir, exist_ok=True)
     tf.keras.utils.set_random_seed(config.seed)
     if config.train.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    strategy = strategy or make_strategy(config.train.strategy)
+    chief = is_chief(strategy)
     data = prepare_data(config, workdir)
-    strategy = strategy or make_strategy()
     batch_size = config.train.batch_size
     if batch_size % strategy.num_replicas_in_sync:
         raise ValueError(f"config.train.batch_size={batch_size} must be divisible by the "
                          f"{strategy.num_replicas_in_sync} replicas")
     with strategy.scope():
         model = build.build_model(config, data.skeleton, batch_size)
-        state = checkpoints.TrainingState(model, config, workdir)
+        state = checkpoints.TrainingState(model, config, workdir, chief=chief)
     start_step = state.restore_or_initialize()  # raises before anything in the workdir is overwritten
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-        f.write(config.to_json_best_effort(indent=2))
+    if chief:
+        with open(os.path.join(workdir, "config.json"), "w") as f:
+            f.write(config.to_json_best_effort(indent=2))
     supervised = config.method == "supervised"
     pretrain_steps = 0 if supervised else config.train.regressor_pretrain_steps
     total_steps = pretrain_steps + config.train.steps
@@ -93,24 +129,30 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
     sampler = pipeline.PairSampler(data, batch_size, seed=config.seed, min_gap=config.data.min_gap,
                                    max_gap=config.data.max_gap, flip=config.data.flip,
                                    prior_flip=config.data.prior_flip, with_labels=supervised)
-    dataset = strategy.experimental_distribute_dataset(pipeline.training_dataset(sampler, start_step))
-    iterator = iter(dataset)
+    iterator = distributed_batches(strategy, sampler, start_step)
     train_step = distributed_step(strategy, model.train_step, config.train.jit_compile)
     pretrain_step = None if supervised else distributed_step(strategy, model.regressor_pretrain_step)
     evaluator = evaluate.Evaluator(model, data, config, state.reference_regressor)
-    writer = tf.summary.create_file_writer(os.path.join(workdir, "logs"))
+    log_dir = os.path.join(workdir, "logs") if chief else os.path.join(workdir, "logs_workers", str(id(state)))
+    writer = tf.summary.create_file_writer(log_dir)
     grid_batch = None if supervised else next(iter(pipeline.training_dataset(sampler, 10**9, 1)))
+    history = evaluate.History(workdir if chief else None)
 
     progress = tqdm.tqdm(total=total_steps, initial=start_step, desc="train", dynamic_ncols=True,
-                         mininterval=5.0)
+                         mininterval=5.0, disable=not chief)
     started, budget = time.time(), 60.0 * config.train.max_minutes
-    step, metrics, history = start_step, {}, []
+    step, metrics, rollbacks = start_step, {}, []
     while step < total_steps:
         if budget and time.time() - started > budget:
             logging.info("stopping at step %d: reached max_minutes=%s", step, config.train.max_minutes)
             break
-        in_pretraining = step < pretrain_steps
-        outputs = (pretrain_step if in_pretraining else train_step)(next(iterator))
+        outputs = (pretrain_step if step < pretrain_steps else train_step)(next(iterator))
+        first_loss = next(iter(outputs.values()))
+        if not np.isfinite(float(first_loss)) or not all(np.isfinite(float(v)) for v in outputs.values()):
+            step = _roll_back(state, model, step, rollbacks, outputs, config.train.max_rollbacks)
+            progress.reset(total=total_steps)
+            progress.update(step)
+            continue
         step += 1
         state.step.assign(step)
         if step == pretrain_steps and not supervised:
@@ -125,14 +167,15 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
             progress.set_postfix({k: f"{v:.3g}" for k, v in values.items() if k in _SHOWN}, refresh=False)
         if step % config.log.eval_every_steps == 0 or step == total_steps:
             metrics = evaluator.evaluate()
-            metrics.update(step=step, minutes=(time.time() - started) / 60.0)
-            history.append({k: metrics[k] for k in ("step", "minutes", "error") if k in metrics})
+            metrics.update(step=step, minutes=history.minutes(time.time() - started))
+            history.add(metrics)
             with writer.as_default(step=step):
                 for name, value in metrics.items():
                     if isinstance(value, float):
                         tf.summary.scalar(f"eval/{name}", value)
             logging.info("step %d: %s", step, evaluate.summary_line(metrics))
-        if grid_batch is not None and (step % config.log.image_every_steps == 0) and step > pretrain_steps:
+        if (chief and grid_batch is not None and step % config.log.image_every_steps == 0
+                and step > pretrain_steps):
             image_grid.log_grid(model, grid_batch, writer, step, os.path.join(workdir, "images"))
         state.maybe_save(step)
         progress.update(1)
@@ -140,11 +183,31 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
     state.save(step)
     if not metrics or metrics.get("step") != step:
         metrics = evaluator.evaluate()
-        metrics.update(step=step, minutes=(time.time() - started) / 60.0)
-    metrics["history"] = history
-    evaluate.write_metrics(workdir, metrics)
+        metrics.update(step=step, minutes=history.minutes(time.time() - started))
+        history.add(metrics)
+    metrics["history"] = history.entries
+    if chief:
+        evaluate.write_metrics(workdir, metrics)
     writer.flush()
     return metrics
+
+
+def _roll_back(state, model, step, rollbacks, outputs, max_rollbacks):
+    """A non-finite loss: go back to the last good checkpoint (weights and optimizers) and carry on
+    with the next batches; stop with a clear message when it keeps happening."""
+    rollbacks.append(step)
+    bad = {k: float(v) for k, v in outputs.items() if not np.isfinite(float(v))}
+    if len(rollbacks) > max_rollbacks:
+        raise TrainingError(
+            f"training diverged: non-finite losses {bad} at steps {rollbacks}, after {max_rollbacks} roll-backs "
+            "to the last good checkpoint. The checkpoints hold no NaN weights; lower config.train.learning_rate "
+            "or config.train.clip_norm, or check the data, then rerun the same command to resume.")
+    restored = state.restore_latest_good()
+    for tracker in model.metrics:
+        tracker.reset_state()
+    logging.warning("non-finite loss %s at step %d: rolled back to step %d (roll-back %d of at most %d)",
+                    bad, step + 1, restored, len(rollbacks), max_rollbacks)
+    return restored
 
 
 _SHOWN = ("reconstruction_loss", "adversarial_loss", "discriminator_loss", "regressor_prior_error",

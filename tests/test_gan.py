@@ -111,3 +111,39 @@ def test_fit_runs_the_custom_train_step():
     model = build.build_model(_config(), SKELETON, global_batch_size=4)
     history = model.fit(tf.data.Dataset.from_tensors(_batch()).repeat(2), epochs=1, verbose=0)
     assert np.isfinite(history.history["generator_loss"][-1])
+
+
+def test_equivariance_warp_moves_the_image_like_the_keypoints():
+    """The image warp and the keypoint transform of the equivariance term agree (same T)."""
+    from keypoints_tf.models import render_skeleton
+    config = _config()
+    config.image_size = 64
+    model = build.build_model(config, SKELETON, global_batch_size=2)
+    keypoints = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 17, 2)).astype(np.float32)
+    transforms = np.array([[0.3, 0.1, 0.1, -0.05], [-0.2, -0.1, -0.08, 0.12]], np.float32)
+    images = tf.tile(render_skeleton(keypoints, SKELETON.edges, 64, 0.25), [1, 1, 1, 3])
+    seen = {}
+
+    def detect(x, training=False):
+        seen["warped"] = x
+        return tf.zeros_like(keypoints)
+    model.detect = detect
+    model.equivariance_error(images, tf.constant(keypoints), tf.constant(transforms))
+    for i, (angle, log_scale, tx, ty) in enumerate(transforms):
+        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        moved = np.exp(log_scale) * keypoints[i] @ rotation.T + [tx, ty]
+        expected = render_skeleton(moved[None].astype(np.float32), SKELETON.edges, 64, 0.25).numpy()[0, ..., 0]
+        warped = seen["warped"][i, ..., 0].numpy()
+        assert np.corrcoef(warped.ravel(), expected.ravel())[0, 1] > 0.97
+
+
+def test_optional_terms_run_and_are_tracked():
+    config = _config()
+    config.loss.equivariance_weight = 1.0
+    config.loss.cycle_weight = 1.0
+    config.model.skeleton_skips = True
+    model = build.build_model(config, SKELETON, global_batch_size=4)
+    batch = {k: tf.constant(v) for k, v in _batch().items()}
+    batch["transform"] = tf.constant(np.tile([[0.1, 0.05, 0.02, -0.02]], (4, 1)).astype(np.float32))
+    outputs = model.train_step(batch)
+    assert float(outputs["equivariance_loss"]) > 0 and float(outputs["cycle_loss"]) > 0

@@ -4,6 +4,12 @@ A training workdir (`keypoints_tf.train`) holds ``config.json`` and ``checkpoint
 objects ``image_to_skeleton`` (Phi) and ``keypoint_regressor`` (eta); only those two are read. A
 distillation workdir (`keypoints_tf.distill`) has ``"detector": "student"`` in its ``config.json`` and the
 object ``student``. Anything missing, corrupt or not matching the config raises `ModelFileError`.
+
+Checkpoint format: each network is saved as an object whose attribute ``weights`` lists
+``network.weights`` (trainable and not, e.g. BatchNorm statistics) in order, i.e. the keys are
+``image_to_skeleton/weights/<i>``. `tf.train.Checkpoint(image_to_skeleton=phi)` alone is not enough with
+Keras 3: sub-layers held in Python lists (the networks' blocks) are outside TensorFlow's object graph, so
+only the layers assigned to attributes would be saved. `NetworkWeights` is that object.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from keypoints_tf import contract as contract_lib
+from keypoints_tf.checkpoints import NetworkWeights
 from keypoints_tf.errors import DataError, ModelFileError
 from keypoints_tf.skeleton import Skeleton, get_skeleton
 
@@ -91,15 +98,19 @@ def restore_detector(workdir: str, skeleton: Optional[Skeleton] = None) -> Resto
     values = read_workdir_config(workdir)
     if values.get("detector") == STUDENT:
         from keypoints_tf import student
-        config = ml_collections.ConfigDict(values)
-        network = student.StudentDetector.from_config(dict(values["student"]))
-        skeleton = skeleton or Skeleton.from_dict(values["skeleton"])
+        try:
+            config = ml_collections.ConfigDict(values)
+            network = student.StudentDetector.from_config(dict(values["student"]))
+            skeleton = skeleton or Skeleton.from_dict(values["skeleton"])
+            size = int(values["image_size"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelFileError(f"{workdir}/config.json: not a valid student config ({e!r}); expected "
+                                 "image_size, student, skeleton and data, as keypoints_tf.distill writes") from None
         if network.num_keypoints != skeleton.num_keypoints:
             raise ModelFileError(f"{workdir}/config.json: the student has {network.num_keypoints} keypoints but "
                                  f"the skeleton {skeleton.name!r} has {skeleton.num_keypoints}")
-        size = int(values["image_size"])
         network(tf.zeros((1, size, size, 3)))
-        path = _restore(workdir, {"student": network}, network.weights)
+        path = _restore(workdir, {"student": network})
         return RestoredDetector(network, skeleton, size, STUDENT, path, config.data, reference=network)
 
     from keypoints_tf import build, workdirs
@@ -109,7 +120,7 @@ def restore_detector(workdir: str, skeleton: Optional[Skeleton] = None) -> Resto
     size = config.image_size
     phi, eta = build.build_detector_networks(config, skeleton.num_keypoints)
     eta(phi(tf.zeros((1, size, size, 3))))
-    path = _restore(workdir, {"image_to_skeleton": phi, "keypoint_regressor": eta}, phi.weights + eta.weights)
+    path = _restore(workdir, {"image_to_skeleton": phi, "keypoint_regressor": eta})
 
     def reference(images, training=False):
         return eta(phi(images, training=False), training=False)
@@ -135,26 +146,31 @@ def workdir_skeleton(config, workdir: str) -> Skeleton:
                          "is empty, so its skeleton is unknown; pass skeleton= (a keypoints_tf.skeleton.Skeleton)")
 
 
-def _restore(workdir: str, objects: dict, variables) -> str:
-    """Restores `objects` from the newest readable checkpoint of <workdir>/checkpoints; returns its path."""
+def _restore(workdir: str, networks: dict) -> str:
+    """Restores `networks` (name -> built Keras network) from the newest readable checkpoint of
+    <workdir>/checkpoints; returns its path."""
     directory = os.path.join(workdir, "checkpoints")
     state = tf.train.get_checkpoint_state(directory) if os.path.isdir(directory) else None
     candidates = list(reversed(state.all_model_checkpoint_paths)) if state else []
     if not candidates:
         raise ModelFileError(f"{directory}: no checkpoint (train first, or point at the workdir that has one)")
-    checkpoint = tf.train.Checkpoint(**objects)
+    checkpoint = tf.train.Checkpoint(**{name: NetworkWeights(n) for name, n in networks.items()})
+    variables = [v for network in networks.values() for v in network.weights]
     errors = []
     for path in candidates:
         if not os.path.isabs(path):
             path = os.path.join(directory, path)
         before = [v.numpy() for v in variables]
         try:
+            _check_saves_weights(path, list(networks))
             checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
-        except (tf.errors.OpError, ValueError, AssertionError) as e:
+        except (tf.errors.OpError, ValueError, AssertionError, IndexError) as e:  # IndexError: truncated file
             message = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
             if _is_shape_mismatch(e):
                 raise ModelFileError(f"{path}: the checkpoint does not fit the detector built from {workdir}/"
                                      f"config.json ({message})") from None
+            if isinstance(e, ModelFileError):
+                raise
             for variable, value in zip(variables, before):  # a partly applied restore must not linger
                 variable.assign(value)
             errors.append(f"{os.path.basename(path)}: {message}")
@@ -162,6 +178,25 @@ def _restore(workdir: str, objects: dict, variables) -> str:
             continue
         return path
     raise ModelFileError(f"{directory}: no checkpoint could be read ({'; '.join(errors)})")
+
+
+def _check_saves_weights(path: str, names) -> None:
+    """ModelFileError unless the checkpoint's object graph has ``<name>/weights`` for every name."""
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+    reader = tf.train.load_checkpoint(path)  # OpError (DataLossError, NotFoundError) if unreadable
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    root = {child.local_name: child.node_id for child in graph.nodes[0].children}
+    for name in names:
+        if name not in root:
+            raise ModelFileError(f"{path}: the checkpoint has no {name!r} (found {sorted(root)})")
+        children = {child.local_name for child in graph.nodes[root[name]].children}
+        if "weights" not in children:
+            raise ModelFileError(
+                f"{path}: the checkpoint does not hold the weights of {name!r}: it saved the Keras network "
+                "object itself, which leaves out the blocks kept in Python lists and their BatchNorm "
+                "statistics. The training checkpoint must save NetworkWeights(network) under that name "
+                "(keypoints_tf.checkpoints.NetworkWeights); retrain with such a keypoints_tf.checkpoints")
 
 
 def _is_shape_mismatch(error) -> bool:

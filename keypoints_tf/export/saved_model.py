@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 
 import keras
 import tensorflow as tf
@@ -43,14 +42,12 @@ def write_saved_model(restored: RestoredDetector, output: str) -> dict:
     archive = keras.export.ExportArchive()
     archive.track(serving)
     archive.add_endpoint(SIGNATURE, serving.call, input_signature=signature)
-    with tempfile.TemporaryDirectory() as scratch:
-        asset_path = os.path.join(scratch, CONTRACT_ASSET)
-        with open(asset_path, "w") as f:
-            json.dump(contract, f, indent=1)
-        archive.contract = tf.saved_model.Asset(asset_path)  # copied into <output>/assets/
-        if os.path.isdir(output):
-            shutil.rmtree(output)
-        archive.write_out(output, verbose=False)
+    if os.path.isdir(output):
+        shutil.rmtree(output)
+    archive.write_out(output, verbose=False)
+    os.makedirs(os.path.join(output, "assets"), exist_ok=True)  # a plain file: tf.saved_model.load ignores it
+    with open(os.path.join(output, "assets", CONTRACT_ASSET), "w") as f:
+        json.dump(contract, f, indent=1)
     return contract
 
 

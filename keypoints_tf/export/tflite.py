@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import tempfile
+import warnings
 import zipfile
 
 import numpy as np
@@ -35,7 +36,7 @@ import tensorflow as tf
 from keypoints_tf import contract as contract_lib
 from keypoints_tf.errors import ModelFileError
 from keypoints_tf.export.restore import RestoredDetector, load_frames, restore_detector
-from keypoints_tf.export.saved_model import read_saved_model_contract, write_saved_model
+from keypoints_tf.export.saved_model import write_saved_model
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 DEFAULT_CALIBRATION_FRAMES = 200
@@ -75,10 +76,15 @@ def _convert_int8(converter, images: np.ndarray) -> bytes:
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative_dataset
     converter.inference_output_type = tf.float32
+    # The debugger is TensorFlow's public way to keep chosen ops in float (denylisted_ops); it calibrates
+    # through the converter and, on construction, runs the calibrated model once in tf.lite.Interpreter
+    # (deprecated in favour of ai_edge_litert, hence the silenced warning). Nothing else here uses it.
     options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(FLOAT_TAIL_OPS))
-    debugger = tf.lite.experimental.QuantizationDebugger(
-        converter=converter, debug_dataset=lambda: iter([{"image": images[0][None]}]), debug_options=options)
-    return debugger.get_nondebug_quantized_model()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        debugger = tf.lite.experimental.QuantizationDebugger(
+            converter=converter, debug_dataset=lambda: iter([{"image": images[0][None]}]), debug_options=options)
+        return debugger.get_nondebug_quantized_model()
 
 
 def write_tflite(model: bytes, contract: dict, output: str) -> str:

@@ -24,6 +24,8 @@ class ImageGenerator(keras.Model):
         appearance_pooling: ``"spatial"`` (reference: the appearance features keep their layout) or
             ``"global"`` (their global average is broadcast over the grid, so the appearance frame can
             pass colours and textures but no layout; method.md section 9).
+        skeleton_skips: also feed the skeleton encoder's features to the decoder at every scale
+            (U-Net skips), so Psi can draw along the rendered lines without decoding them from S / 8.
         **kwargs: forwarded to `keras.Model`.
 
     Call:
@@ -38,7 +40,7 @@ class ImageGenerator(keras.Model):
     """
 
     def __init__(self, base_width: int = 32, num_downsamples: int = 3, norm: str = "batch",
-                 appearance_pooling: str = "spatial", **kwargs):
+                 appearance_pooling: str = "spatial", skeleton_skips: bool = False, **kwargs):
         super().__init__(**kwargs)
         if appearance_pooling not in APPEARANCE_POOLINGS:
             raise ValueError(
@@ -48,6 +50,7 @@ class ImageGenerator(keras.Model):
         self.num_downsamples = int(num_downsamples)
         self.norm = norm
         self.appearance_pooling = appearance_pooling
+        self.skeleton_skips = bool(skeleton_skips)
 
         # === Layers ===
         self.skeleton_encoder = layers.encoder_blocks(self.base_width, self.num_downsamples, norm, "skeleton")
@@ -69,8 +72,11 @@ class ImageGenerator(keras.Model):
     def call(self, skeleton_images, appearance_images, training=None):
         layers.check_image_size(skeleton_images.shape, self.num_downsamples, type(self).__name__)
         skeleton_features = skeleton_images                            # (B, S, S, 1)
-        for block in self.skeleton_encoder:
+        skips = []  # skeleton features at S / 2**level, level 0..n
+        for index, block in enumerate(self.skeleton_encoder):
             skeleton_features = block(skeleton_features, training=training)  # -> (B, h, h, 8w), h = S/2**n
+            if index % 2 == 1:
+                skips.append(skeleton_features)
         appearance_features = appearance_images                        # (B, S, S, 3)
         for block in self.appearance_encoder:
             appearance_features = block(appearance_features, training=training)  # -> (B, h, h, 8w)
@@ -81,6 +87,8 @@ class ImageGenerator(keras.Model):
         for index, blocks in enumerate(self.decoder_levels):
             if index > 0:
                 features = self.upsample(features)
+                if self.skeleton_skips:  # U-Net-style: the skeleton's layout at this scale
+                    features = keras.ops.concatenate([features, skips[self.num_downsamples - index]], axis=-1)
             for block in blocks:
                 features = block(features, training=training)          # (B, S/2**level, ..., w_level)
         return self.output_conv(features)                              # (B, S, S, 3) float32
@@ -88,5 +96,6 @@ class ImageGenerator(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update({"base_width": self.base_width, "num_downsamples": self.num_downsamples,
-                       "norm": self.norm, "appearance_pooling": self.appearance_pooling})
+                       "norm": self.norm, "appearance_pooling": self.appearance_pooling,
+                       "skeleton_skips": self.skeleton_skips})
         return config
