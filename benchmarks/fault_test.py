@@ -19,8 +19,10 @@ fixed seed, a checkpoint after every step, evaluation only at the end) runs twic
     - ``training``: once the run has saved a step beyond where it resumed and at least two steps into the
       GAN phase, after a random 0-1 s delay.
     - ``startup``: a random 0.5-8 s after the process starts (imports, data, restore, tracing).
-    - ``after_final_checkpoint``: the moment the last step's checkpoint is complete, i.e. during the final
-      evaluation and before ``metrics.json`` is written (full mode only).
+    - ``after_final_checkpoint``: the moment the last step's checkpoint is recorded, before ``metrics.json``
+      is written (full mode only). The window is milliseconds wide: when the kill comes too late,
+      ``metrics.json`` is removed, which leaves the workdir as a kill inside the window would have; the
+      restart must then write it.
   Before one restart (two in full mode) the newest checkpoint is damaged (its data file truncated to half,
   or overwritten in the middle with random bytes); the next segment must log that it could not be read and
   resume from the previous one ("resumed from an older checkpoint").
@@ -172,10 +174,17 @@ def kill_once(kind: str, segment: Segment, checkpoint_dir: str, resumed_at: int,
                 event["writing_step"] = step
                 event["cut_mid_write"] = step not in saved_steps(checkpoint_dir)
     elif kind == "after_final_checkpoint":
-        _wait_for(lambda: total_steps in saved_steps(checkpoint_dir), segment, timeout, interval=0.002)
+        _wait_for(lambda: latest_recorded(checkpoint_dir) == total_steps, segment, timeout, interval=0.002)
     else:
         raise ValueError(kind)
     event["killed"] = segment.kill() or event.get("writing_step") is not None
+    if kind == "after_final_checkpoint":
+        # The window between the last checkpoint and metrics.json is milliseconds wide; when the kill came
+        # too late, removing metrics.json leaves the workdir as a kill inside the window would have.
+        metrics = os.path.join(os.path.dirname(checkpoint_dir), "metrics.json")
+        event["metrics_json_written_before_kill"] = os.path.exists(metrics)
+        if event["metrics_json_written_before_kill"]:
+            os.remove(metrics)
     steps = saved_steps(checkpoint_dir)
     event["last_saved_step"] = steps[-1] if steps else 0
     event["seconds_after_start"] = round(time.time() - segment.started, 2)
@@ -303,8 +312,10 @@ def run_fault_test(root: str, kills: int = 6, seed: int = 0, pretrain_steps: int
     if serial:
         reference_code = reference.wait(timeout)
     kinds = schedule(kills, fast)
-    corrupt_before = {len(kinds)}  # before the restart that follows the last kill
-    if not fast and len(kinds) >= 3:
+    # Before the restart that follows the last kill, or the one before it when the last kill comes after
+    # the final checkpoint (that restart must find the finished run as it was left).
+    corrupt_before = {len(kinds) - 1 if kinds[-1] == "after_final_checkpoint" else len(kinds)}
+    if not fast and len(kinds) >= 4:
         corrupt_before.add(2)
     modes = iter(corrupt_modes or (["truncate"] if fast else ["garbage", "truncate"]))
     events, corruptions, resumed_at, number, pending = [], [], 0, 0, None
@@ -430,7 +441,8 @@ def main(argv=None):
     parser.add_argument("--serial", action="store_true", help="run the reference first, not alongside")
     parser.add_argument("--atol", type=float, default=0.0, help="tolerance of float comparisons (default: bitwise)")
     parser.add_argument("--corrupt", nargs="+", choices=("truncate", "garbage"),
-                        help="how to damage the newest checkpoint, in order (default: truncate; full: garbage truncate)")
+                        help="how to damage the newest checkpoint, in order (default: truncate; full mode: "
+                             "garbage, then truncate)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds any one wait may take")
     parser.add_argument("--workdir", help="keep everything here (default: a temporary folder, deleted)")
     parser.add_argument("--json", help="write the figures to this file")

@@ -210,8 +210,8 @@ def run_training(workdir: str, total_steps: int, every: int, timeout: float) -> 
 
 
 def train_tiny_model(workdir: str, timeout: float) -> str:
-    command = [sys.executable, "-m", "keypoints_tf.train", "--config=configs/synthetic.py:smoke", f"--workdir={workdir}",
-               "--config.train.steps=2", "--config.train.regressor_pretrain_steps=1"]
+    command = [sys.executable, "-m", "keypoints_tf.train", "--config=configs/synthetic.py:smoke",
+               f"--workdir={workdir}", "--config.train.steps=2", "--config.train.regressor_pretrain_steps=1"]
     subprocess.run(command, cwd=REPO, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    timeout=timeout, check=True)
     return workdir
@@ -228,7 +228,8 @@ def print_table(results: dict):
               f"overlay frames {detect.get('output_frames')}")
         print(f"    {'frames':>8} {'VmRSS MB':>9} {'VmHWM MB':>9} {'seconds':>8}")
         for m, v in sorted(detect["milestones"].items()):
-            print(f"    {m:>8} {v.get('rss', float('nan')):>9} {v.get('hwm', float('nan')):>9} {v.get('seconds', ''):>8}")
+            rss, hwm = v.get("rss", float("nan")), v.get("hwm", float("nan"))
+            print(f"    {m:>8} {rss:>9} {hwm:>9} {v.get('seconds', 'exit'):>8}")
         print(f"    peak RSS over the run (wait4 ru_maxrss): {detect['peak_rss_mb']} MB")
     train = results.get("train")
     if train:

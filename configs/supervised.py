@@ -18,6 +18,7 @@ def get_config(arg: str = ""):
     config.data.mask_background = True
     config.train.learning_rate = 1e-3
     config.train.beta_1 = 0.9
+    config.train.mixed_precision = True
     if arg == "smoke":
         shrink_for_smoke(config)
     elif arg:

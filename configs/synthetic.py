@@ -15,6 +15,14 @@ def get_config(arg: str = ""):
     config.model.base_width = 16
     config.model.discriminator_width = 32
     config.loss.reconstruction = "pixel_ssim"
+    # What made KeypointGAN learn at this scale (README, "What made it learn"): frames with the background
+    # blacked out by their masks (the reference's Simplified Human3.6M protocol), Psi's decoder seeing the
+    # rendered skeleton at every scale, and an equivariance term under random similarity transforms.
+    config.data.mask_background = True
+    config.model.skeleton_skips = True
+    config.loss.equivariance_weight = 100.0
+    config.train.regressor_pretrain_steps = 3000
+    config.train.mixed_precision = True  # bfloat16: about 1.5x faster on CPUs with AVX512-BF16/AMX
     if arg == "smoke":
         shrink_for_smoke(config)
     elif arg:
