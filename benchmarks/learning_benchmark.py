@@ -1,7 +1,7 @@
 """Learning benchmark: does KeypointGAN learn within a CPU budget, and how close to supervised does it get?
 
     python benchmarks/learning_benchmark.py --minutes 45 --out runs/learning [--config configs/synthetic.py]
-        [--supervised_config configs/supervised.py] [--override --config.data.source=folders ...]
+        [--supervised_config configs/supervised.py] [--config.data.world_dir=... (any config field, both runs)]
 
 Trains the unsupervised config and the supervised upper bound (the same detector, labels) for the same
 wall-clock budget, one after the other (each gets the whole machine), then prints the learning curves
@@ -37,8 +37,8 @@ def main():
     parser.add_argument("--out", default="runs/learning")
     parser.add_argument("--config", default="configs/synthetic.py")
     parser.add_argument("--supervised_config", default="configs/supervised.py")
-    parser.add_argument("--override", nargs="*", default=[], help="extra --config.X=Y flags for both runs")
-    args = parser.parse_args()
+    args, overrides = parser.parse_known_args()  # the rest: --config.X=Y flags for both runs
+    args.override = overrides
     unsupervised = train(args.config, os.path.join(args.out, "keypoint_gan"), args.minutes, args.override)
     supervised = train(args.supervised_config, os.path.join(args.out, "supervised"), args.minutes, args.override)
     baseline = unsupervised[-1].get("mean_pose_error", float("nan"))

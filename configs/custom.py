@@ -6,7 +6,8 @@ and, optionally, a labelled COCO evaluation set.
     python -m keypoints_tf.train --config=configs/custom.py:smoke --workdir=/tmp/mine ...   # seconds
 
 Without masks the reconstruction is weighted towards pixels that differ from each clip's median frame
-(a static camera's background). Hardware: a 2-core CPU at 64 px, a GPU at 128 px.
+(a static camera's background). With masks, add --config.data.masks=MASKS --config.data.mask_background=True
+--config.data.eval_masks=EVAL_MASKS (the recipe of configs/synthetic.py). Hardware: a 2-core CPU at 64 px, a GPU at 128 px.
 """
 
 from keypoints_tf.config import get_default_config, shrink_for_smoke
@@ -19,7 +20,11 @@ def get_config(arg: str = ""):
     config.model.base_width = 16
     config.model.discriminator_width = 32
     config.loss.reconstruction = "auto"
-    config.loss.foreground_weight = 10.0
+    config.loss.foreground_weight = 10.0  # without masks: weight pixels that differ from the clip's median
+    config.model.skeleton_skips = True
+    config.loss.equivariance_weight = 100.0
+    config.train.regressor_pretrain_steps = 3000
+    config.train.mixed_precision = True
     if arg == "smoke":
         shrink_for_smoke(config)
     elif arg:

@@ -7,6 +7,7 @@ corrupt is skipped, with a warning, for the newest one that reads.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import shutil
@@ -54,6 +55,7 @@ class TrainingState:
             objects.update(image_generator=NetworkWeights(model.image_generator),
                            discriminator=NetworkWeights(model.discriminator),
                            image_pool=NetworkWeights(model.image_pool),
+                           pool_seed=model.image_pool.seed_generator.state,  # not among .weights
                            reference_regressor=NetworkWeights(self.reference_regressor),
                            generator_optimizer=model.generator_optimizer,
                            discriminator_optimizer=model.discriminator_optimizer,
@@ -78,11 +80,13 @@ class TrainingState:
 
     def restore_or_initialize(self) -> int:
         """Restores the newest readable checkpoint; returns the step to continue from (0 when none)."""
+        for scratch in glob.glob(os.path.join(self.directory, "ckpt-*_temp")):  # left by a kill mid-write
+            shutil.rmtree(scratch, ignore_errors=True)
         candidates = list(reversed(self.manager.checkpoints))
         for i, path in enumerate(candidates):
             try:
                 self.checkpoint.restore(path).assert_existing_objects_matched().expect_partial()
-            except (tf.errors.OpError, ValueError, AssertionError) as e:
+            except (tf.errors.OpError, ValueError, AssertionError, IndexError) as e:
                 if _is_shape_mismatch(e):
                     raise ModelFileError(
                         f"{path}: this checkpoint does not fit the model built from the config "

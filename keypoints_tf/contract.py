@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 
 from keypoints_tf.errors import ModelFileError
 from keypoints_tf.skeleton import COORDINATE_CONVENTION, Skeleton
@@ -89,8 +90,8 @@ def validate_contract(contract, source: str = "contract") -> dict:
 def parse_contract(data: bytes, source: str = "contract") -> dict:
     try:
         contract = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{source}: not a UTF-8 JSON contract ({e})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise ModelFileError(f"{source}: not a UTF-8 JSON contract ({str(e)[:200]})") from None
     return validate_contract(contract, source)
 
 
@@ -112,7 +113,8 @@ def read_from_tflite(tflite_bytes: bytes, source: str = ".tflite") -> dict:
     try:
         with zipfile.ZipFile(io.BytesIO(tflite_bytes)) as archive:
             data = archive.read(ENTRY_NAME)
-    except (zipfile.BadZipFile, KeyError, EOFError, ValueError) as e:
+    except (zipfile.BadZipFile, KeyError, EOFError, ValueError, NotImplementedError, RuntimeError, OSError,
+            zlib.error) as e:
         raise ModelFileError(f"{source}: no embedded {ENTRY_NAME} ({e}); export with export/export_tflite.py "
                              "or put the contract JSON beside the model") from None
     return parse_contract(data, source)

@@ -25,6 +25,7 @@ import tempfile
 import cv2
 import numpy as np
 
+from keypoints_tf.data import videos
 from keypoints_tf.data.videos import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from keypoints_tf.errors import DataError
 from keypoints_tf.skeleton import Skeleton
@@ -147,9 +148,7 @@ def run(detector, input_path: str, output: str, json_path: str | None = None, th
 
 
 def _run_video(detector, path, output, writer, threshold, smoother, progress, tqdm) -> int:
-    capture = cv2.VideoCapture(path)
-    if not capture.isOpened():
-        raise DataError(f"{path}: OpenCV could not open this video (expected mp4/avi/mov/mkv/webm that FFmpeg decodes)")
+    capture = videos.open_video(path)
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps = fps if fps and np.isfinite(fps) and fps > 0 else 30.0
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None

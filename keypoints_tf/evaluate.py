@@ -140,13 +140,21 @@ def summary_line(metrics: dict) -> str:
 
 
 def write_metrics(workdir: str, metrics: dict, name: str = "metrics.json"):
-    with open(os.path.join(workdir, name), "w") as f:
+    """Writes atomically (a temporary file, then a rename): a kill never leaves half a file."""
+    path = os.path.join(workdir, name)
+    with open(path + ".tmp", "w") as f:
         json.dump(metrics, f, indent=2)
+    os.replace(path + ".tmp", path)
 
 
 def read_metrics(workdir: str, name: str = "metrics.json") -> dict:
     path = os.path.join(workdir, name)
-    return json.load(open(path)) if os.path.isfile(path) else {}
+    if not os.path.isfile(path):
+        return {}
+    try:
+        return json.load(open(path))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
 
 
 def evaluate_workdir(workdir: str, overrides: dict | None = None, regression: bool = False) -> dict:

@@ -149,7 +149,7 @@ class Skeleton:
         try:
             return cls(name=data["name"], keypoint_names=data["keypoint_names"], edges=data["edges"],
                        flip_pairs=data["flip_pairs"])
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
             raise DataError(f"not a skeleton description (need name, keypoint_names, edges, flip_pairs): {e}")
 
     def to_coco_category(self, category_id: int = 1) -> dict:
@@ -168,12 +168,14 @@ class Skeleton:
             raise DataError(f"{source}: category 'keypoints' must be a non-empty list of keypoint names")
         pairs = category.get("skeleton", [])
         if not isinstance(pairs, list) or not all(
-                isinstance(p, (list, tuple)) and len(p) == 2 and all(isinstance(i, int) for i in p) for p in pairs):
+                isinstance(p, (list, tuple)) and len(p) == 2
+                and all(isinstance(i, int) and not isinstance(i, bool) for i in p) for p in pairs):
             raise DataError(f"{source}: category 'skeleton' must be a list of [a, b] 1-based keypoint index pairs")
         for a, b in pairs:
             if not (1 <= a <= len(names) and 1 <= b <= len(names)):
                 raise DataError(f"{source}: skeleton pair [{a}, {b}] is outside 1..{len(names)} (pairs are 1-based)")
-        builtin = BUILTIN.get(category.get("name"))
+        name = category.get("name")
+        builtin = BUILTIN.get(name) if isinstance(name, str) else None
         if builtin is not None and list(builtin.keypoint_names) == names:
             return builtin  # keeps hand-written flip pairs (face68 has unnamed sides)
         return cls(name=str(category.get("name", "custom")), keypoint_names=names,

@@ -124,7 +124,12 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
     total_steps = pretrain_steps + config.train.steps
     if start_step >= total_steps:
         logging.info("training already finished at step %d", start_step)
-        return evaluate.read_metrics(workdir)
+        metrics = evaluate.read_metrics(workdir)
+        if not metrics and chief:  # killed between the last checkpoint and metrics.json
+            metrics = evaluate.Evaluator(model, data, config, state.reference_regressor).evaluate()
+            metrics.update(step=start_step, history=evaluate.History(workdir).entries)
+            evaluate.write_metrics(workdir, metrics)
+        return metrics
 
     sampler = pipeline.PairSampler(data, batch_size, seed=config.seed, min_gap=config.data.min_gap,
                                    max_gap=config.data.max_gap, flip=config.data.flip,

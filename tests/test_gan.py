@@ -1,6 +1,5 @@
 """KeypointGAN's train step: it learns something, and it is correct under a distribution strategy."""
 
-import ml_collections
 import numpy as np
 import pytest
 import tensorflow as tf

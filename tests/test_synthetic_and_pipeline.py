@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from keypoints_tf.data import coco, pipeline, synthetic, videos
+from keypoints_tf.data import pipeline, synthetic, videos
 
 
 def test_world_reads_back_through_the_loaders(tiny_world, tiny_data_config):

@@ -124,7 +124,7 @@ def _parse_joint(tokens, name, parent, joints):
             joint["offset"] = [tokens.number(f"the OFFSET of joint {name!r}") for _ in range(3)]
         elif token == "CHANNELS":
             count_token, count_line = tokens.next(f"the channel count of joint {name!r}")
-            if not count_token.isdigit():
+            if not re.fullmatch(r"[0-9]+", count_token):
                 tokens.fail(f"CHANNELS of joint {name!r}: expected a channel count, found {count_token!r}",
                             count_line)
             names = []
@@ -177,7 +177,7 @@ def _header_value(lines, position, label, path):
 
 def _parse_motion(lines, num_channels, path):
     frames_token, frames_line, position = _header_value(lines, 0, "Frames:", path)
-    if not frames_token.isdigit():
+    if not re.fullmatch(r"[0-9]+", frames_token):
         raise DataError(f"{path}, line {frames_line}: 'Frames:' must be a whole number, found {frames_token!r}")
     time_token, time_line, position = _header_value(lines, position, "Frame Time:", path)
     try:
@@ -243,7 +243,7 @@ def read_bvh(path: str) -> BvhMotion:
     if not os.path.isfile(path):
         raise DataError(f"{path}: BVH file not found")
     try:
-        with open(path, "r", encoding="utf-8", errors="strict") as f:
+        with open(path, "r", encoding="utf-8-sig", errors="strict") as f:
             text = f.read()
     except UnicodeDecodeError as e:
         raise DataError(f"{path}: not a text file ({e}); expected a BVH motion capture file") from None

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 from typing import Optional, Sequence
 
@@ -74,8 +73,8 @@ def load_json(path: str):
             return json.loads(f.read().decode("utf-8"))
     except UnicodeDecodeError as e:
         _fail(path, f"not UTF-8 text ({e}); expected a COCO keypoints JSON file")
-    except json.JSONDecodeError as e:
-        _fail(path, f"not valid JSON ({e}); expected a COCO keypoints JSON file")
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, huge integers, absurd nesting
+        _fail(path, f"not valid JSON ({str(e)[:200]}); expected a COCO keypoints JSON file")
 
 
 def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
@@ -110,8 +109,8 @@ def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
         _fail(path, "'images' must be a list")
     by_id = {}
     for image in images:
-        if not isinstance(image, dict) or "id" not in image:
-            _fail(path, f"every image needs an 'id', got {str(image)[:80]}")
+        if not isinstance(image, dict) or not isinstance(image.get("id"), (int, str)):
+            _fail(path, f"every image needs an integer or string 'id', got {str(image)[:80]}")
         by_id[image["id"]] = image
     annotations = data["annotations"]
     if not isinstance(annotations, list):
@@ -132,16 +131,20 @@ def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
         if len(values) != 3 * num_keypoints:
             _fail(path, f"{where}: {len(values)} keypoint values, expected 3 x {num_keypoints} = "
                         f"{3 * num_keypoints} for skeleton {file_skeleton.name!r}")
-        triples = np.asarray(values, np.float64).reshape(num_keypoints, 3)
+        try:
+            triples = np.asarray(values, np.float64).reshape(num_keypoints, 3)
+        except OverflowError:
+            _fail(path, f"{where}: keypoint values too large")
         if not np.all(np.isfinite(triples)):
             _fail(path, f"{where}: keypoints contain non-finite values (NaN or infinity)")
-        image = by_id.get(annotation.get("image_id"))
+        image_id = annotation.get("image_id")
+        image = by_id.get(image_id) if isinstance(image_id, (int, str)) else None
         if image is None:
             _fail(path, f"{where}: image_id {annotation.get('image_id')!r} is not in 'images'")
         width, height = image.get("width"), image.get("height")
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and 1 <= v <= 1e6
                    for v in (width, height)):
-            _fail(path, f"image {image['id']!r}: 'width' and 'height' must be positive numbers, "
+            _fail(path, f"image {image['id']!r}: 'width' and 'height' must be numbers from 1 to 1e6 pixels, "
                         f"got {width!r} x {height!r}")
         if np.any(np.abs(triples[:, :2]) > 1e6):
             _fail(path, f"{where}: keypoint coordinates are implausibly large (> 1e6 px)")

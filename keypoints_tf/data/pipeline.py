@@ -132,7 +132,7 @@ def _mask_backgrounds(data, data_config, eval_set, image_size):
 
 def _read_gray(path):
     import cv2
-    mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    mask = videos.decode_image(path, cv2.IMREAD_GRAYSCALE)
     if mask is None:
         raise DataError(f"{path}: evaluation mask missing or unreadable")
     return mask

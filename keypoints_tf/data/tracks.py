@@ -36,6 +36,8 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from keypoints_tf.data import videos
+
 from keypoints_tf.errors import DataError
 
 
@@ -128,13 +130,7 @@ class PeopleDetector:
         return detections[keep]
 
 
-def open_video(path: str):
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: video file not found")
-    capture = cv2.VideoCapture(path)
-    if not capture.isOpened():
-        raise DataError(f"{path}: OpenCV could not open this video (expected a file FFmpeg decodes)")
-    return capture
+open_video = videos.open_video
 
 
 def detect_video(path: str, settings: TrackerSettings = TrackerSettings(), max_frames: Optional[int] = None):

@@ -22,21 +22,73 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 
 
+MAX_IMAGE_PIXELS = 100_000_000
+
+
+def decode_image(path: str, flags=cv2.IMREAD_COLOR):
+    """cv2.imdecode of a file's bytes, or None where it does not decode.
+
+    Reading the bytes ourselves works for any file name (OpenCV's own file access fails on names that
+    are not UTF-8), and a PNG whose chunk lengths or size do not fit the file is refused before OpenCV
+    would try to allocate what its header claims.
+    """
+    try:
+        data = np.fromfile(path, np.uint8)
+    except OSError:
+        return None
+    if not _plausible_png(data):
+        return None
+    return cv2.imdecode(data, flags) if data.size else None
+
+
+def _plausible_png(data: np.ndarray) -> bool:
+    raw = data.tobytes()
+    if not raw.startswith(b"\x89PNG\r\n\x1a\n"):
+        return True  # not a PNG: leave it to OpenCV
+    position = 8
+    while position + 8 <= len(raw):
+        length = int.from_bytes(raw[position:position + 4], "big")
+        kind = raw[position + 4:position + 8]
+        if position + 12 + length > len(raw):
+            return False
+        if kind == b"IHDR" and length >= 8:
+            width = int.from_bytes(raw[position + 8:position + 12], "big")
+            height = int.from_bytes(raw[position + 12:position + 16], "big")
+            if width * height > MAX_IMAGE_PIXELS:
+                return False
+        if kind == b"IEND":
+            return True
+        position += 12 + length
+    return False
+
+
 def read_image(path: str) -> np.ndarray:
     """(H, W, 3) uint8 RGB. Raises DataError if the file is missing or does not decode."""
     if not os.path.isfile(path):
         raise DataError(f"{path}: image file not found")
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    image = decode_image(path)
     if image is None:
         raise DataError(f"{path}: could not decode the image (expected png/jpg/bmp)")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def iter_video_file(path: str):
-    """Yields (H, W, 3) uint8 RGB frames of a video file decoded with OpenCV."""
+def open_video(path: str) -> cv2.VideoCapture:
+    """An opened cv2.VideoCapture, or DataError (missing file, a name OpenCV cannot open, no decoder)."""
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: video file not found")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(f"{path!r}: OpenCV cannot open file names that are not UTF-8; rename the file") from None
     capture = cv2.VideoCapture(path)
     if not capture.isOpened():
         raise DataError(f"{path}: OpenCV could not open this video (expected mp4/avi/mov that FFmpeg decodes)")
+    return capture
+
+
+def iter_video_file(path: str):
+    """Yields (H, W, 3) uint8 RGB frames of a video file decoded with OpenCV."""
+    capture = open_video(path)
     try:
         while True:
             ok, frame = capture.read()
@@ -121,7 +173,7 @@ def read_videos(folder: str, image_size: int, masks_folder: Optional[str] = None
             files = _list_frames(path)[:max_frames_per_video]
             for file in files:
                 total += 1
-                image = cv2.imread(file, cv2.IMREAD_COLOR)
+                image = decode_image(file)
                 if image is None:
                     skipped += 1
                     continue
@@ -158,7 +210,7 @@ def read_videos(folder: str, image_size: int, masks_folder: Optional[str] = None
 
 
 def _read_mask(path: str, image_size: int) -> np.ndarray:
-    mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
+    mask = decode_image(path, cv2.IMREAD_GRAYSCALE)
     if mask is None:
         raise DataError(f"{path}: mask missing or unreadable (masks must mirror the frames' names)")
     return letterbox(mask, image_size, interpolation=cv2.INTER_NEAREST)
