@@ -16,7 +16,8 @@ def get_default_config() -> ml_collections.ConfigDict:
 
     config.data = ml_collections.ConfigDict()
     # "synthetic": generate the embedded world (config.data.world) into world_dir on first use;
-    # "folders": bring-your-own data at the paths below.
+    # "folders": bring-your-own data at the paths below; "tfds": datasets prepared by
+    # keypoints_tf.data.tfds_builders (keypoints_tf.data.tfds_source, the tfds_* fields below).
     config.data.source = "synthetic"
     config.data.world = ml_collections.ConfigDict(
         {"videos": 300, "frames": 16, "prior": 5000, "eval": 500, "seed": 0})
@@ -37,6 +38,15 @@ def get_default_config() -> ml_collections.ConfigDict:
     # reference does on Simplified Human3.6M (needs config.data.masks and config.data.eval_masks).
     config.data.mask_background = False
     config.data.eval_masks = ""          # masks of the evaluation images, same names under this folder
+    # source "tfds" (keypoints_tf.data.tfds_source). The prior is config.data.prior if set, else the keypoints
+    # of the second half of every training video (Simplified Human3.6M; frames come from the first halves).
+    config.data.tfds_name = ""           # training frames: "simple_human36m" or "voxceleb2_face_tracks/128"
+    config.data.tfds_data_dir = ""       # "" = tensorflow-datasets' default (~/tensorflow_datasets)
+    config.data.tfds_train_split = "train"
+    config.data.tfds_eval_name = ""      # labelled evaluation dataset; "" = tfds_name (faces: "faces300w/crop128")
+    config.data.tfds_eval_split = ""     # "" = no evaluation; "test" (Human3.6M S11), "full" (300-W)
+    config.data.max_frames = 0           # training frames held in memory (0 = all): a frame step, or per track
+    config.data.max_eval_images = 0      # 0 = the whole evaluation split; N = every k-th example, <= N
 
     config.model = ml_collections.ConfigDict()
     config.model.base_width = 32         # Phi, eta and Psi widths are multiples of this (32 = the reference)

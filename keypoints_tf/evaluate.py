@@ -2,9 +2,11 @@
 
 Prints and writes `<workdir>/eval.json` (or --output): error in % of the image size with and without
 the left/right fix (method.md section 6), PCK@0.05/0.1, per-keypoint errors, NME for face68, and the
-mean-pose baseline (the mean of the prior's poses) on the same images. With --regression it adds the
-protocol of methods whose keypoints need a supervised mapping (`regression_metrics`): `regression_error`
-etc., from a ridge regression fitted on labelled training frames, in the same JSON.
+mean-pose baseline (the mean of the prior's poses) on the same images; where the data has evaluation
+groups (the TFDS benchmarks: activities, 300-W subsets), errors per group and their mean (`group_metrics`).
+With --regression it adds the protocol of methods whose keypoints need a supervised mapping
+(`regression_metrics`): `regression_error` etc., from a ridge regression fitted on labelled training
+frames, in the same JSON.
 """
 
 from __future__ import annotations
@@ -64,12 +66,38 @@ class Evaluator:
                                         for i in range(0, len(predicted), 256)])
             fixed = metrics_lib.flip_fixed(predicted, reference, skeleton)
             out.update(metrics_lib.keypoint_metrics(fixed, target, skeleton, visible, prefix="flip_fixed_"))
+            if self.data.eval_groups is not None:
+                out.update(group_metrics(fixed, target, skeleton, visible, self.data.eval_groups,
+                                         self.data.eval_group_names, prefix="flip_fixed_"))
+        if self.data.eval_groups is not None:
+            out.update(group_metrics(predicted, target, skeleton, visible, self.data.eval_groups,
+                                     self.data.eval_group_names))
         baseline = metrics_lib.mean_pose_metrics(self.data.prior, target, skeleton, visible)
         out["mean_pose_error"] = baseline["error"]
         out["prediction_spread"] = float(predicted.std(0).mean())
         out["target_spread"] = float(np.asarray(target).std(0).mean())
         out["num_images"] = int(len(target))
         return out
+
+
+def group_metrics(predicted, target, skeleton, visible, groups, group_names=None, prefix: str = "") -> dict:
+    """Errors per group of images and their mean: Simplified Human3.6M's protocol (per activity, then over
+    activities). Returns ``error_per_group`` ({name: %}), ``error_group_mean`` and, for face68,
+    ``nme_interocular_per_group`` (300-W's common / challenging), each key with `prefix`."""
+    groups = np.asarray(groups)
+    visible = np.ones(np.shape(target)[:2], bool) if visible is None else np.asarray(visible, bool)
+    errors, nme = {}, {}
+    for group in np.unique(groups):
+        chosen = groups == group
+        name = group_names[group] if group_names is not None else str(group)
+        result = metrics_lib.keypoint_metrics(predicted[chosen], target[chosen], skeleton, visible[chosen])
+        errors[name] = result["error"]
+        if "nme_interocular" in result:
+            nme[name] = result["nme_interocular"]
+    out = {"error_per_group": errors, "error_group_mean": float(np.mean(list(errors.values())))}
+    if nme:
+        out["nme_interocular_per_group"] = nme
+    return {prefix + key: value for key, value in out.items()}
 
 
 def regression_metrics(model, data, config, num_train: int = 1000, alpha: float = 1e-3, seed: int = 0) -> dict:
@@ -130,7 +158,7 @@ class History:
 
 def summary_line(metrics: dict) -> str:
     keys = ("step", "minutes", "error", "flip_fixed_error", "error_left_right_agnostic", "pck@0.1",
-            "mean_pose_error", "prediction_spread", "nme_interocular")
+            "mean_pose_error", "prediction_spread", "nme_interocular", "error_group_mean")
     parts = []
     for key in keys:
         if key in metrics:

@@ -40,8 +40,8 @@ def prepare_data(config, workdir: str) -> pipeline.TrainingData:
             config.data.eval = os.path.join(world_dir, "eval", "annotations.json")
             config.data.eval_masks = os.path.join(world_dir, "eval", "masks")
             config.data.train_labels = os.path.join(world_dir, "train_labels.json")
-    elif config.data.source != "folders":
-        raise ValueError(f"config.data.source must be 'synthetic' or 'folders', got {config.data.source!r}")
+    elif config.data.source not in ("folders", "tfds"):
+        raise ValueError(f"config.data.source must be 'synthetic', 'folders' or 'tfds', got {config.data.source!r}")
     return pipeline.load_training_data(config.data, config.image_size)
 
 

@@ -41,6 +41,8 @@ class TrainingData:
         eval_keypoints: (E, K, 2) normalised or None; eval_visible: (E, K) bool.
         frame_keypoints: (N, K, 2) normalised labels of every training frame, or None.
         backgrounds: (V, S, S, 3) uint8 per-video median frame, used where there are no masks.
+        eval_groups: (E,) int group of each evaluation image (e.g. its activity) or None; metrics are then
+            also averaged per group, then over groups. eval_group_names: the name of each group id.
     """
 
     skeleton: Skeleton
@@ -51,6 +53,8 @@ class TrainingData:
     eval_visible: Optional[np.ndarray] = None
     frame_keypoints: Optional[np.ndarray] = None
     backgrounds: Optional[np.ndarray] = None
+    eval_groups: Optional[np.ndarray] = None
+    eval_group_names: Optional[list] = None
 
     @property
     def image_size(self) -> int:
@@ -62,7 +66,11 @@ def load_training_data(data_config, image_size: int) -> TrainingData:
 
     `data_config` fields: videos, masks (optional), prior, eval (optional), train_labels (optional),
     prior_size (0 = all; else a fixed random subset of that many poses), prior_subset_seed.
+    With ``source == "tfds"`` the data come from prepared TFDS datasets (`keypoints_tf.data.tfds_source`).
     """
+    if data_config.get("source") == "tfds":
+        from keypoints_tf.data import tfds_source
+        return tfds_source.load_tfds_training_data(data_config, image_size)
     videos_dir = _resolve(data_config, "videos")
     prior = coco.read_coco_keypoints(_resolve(data_config, "prior"))
     skeleton = prior.skeleton
