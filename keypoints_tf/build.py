@@ -71,12 +71,36 @@ def build_reconstruction_loss(config):
     return PixelSSIMLoss()
 
 
+def learning_rate_schedule(config):
+    """The constant learning rate of the reference, or (decay_to < 1) constant for the first half of
+    config.train.steps, then linear down to decay_to x the rate: late GAN oscillation averages out."""
+    rate, fraction = config.train.learning_rate, config.train.decay_to
+    if fraction >= 1.0:
+        return rate
+    steps = max(2, config.train.steps)
+    return _HoldThenLinear(rate, steps // 2, steps, fraction)
+
+
+class _HoldThenLinear(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, rate, hold_steps, total_steps, fraction):
+        self.rate, self.hold_steps, self.total_steps, self.fraction = rate, hold_steps, total_steps, fraction
+
+    def __call__(self, step):
+        progress = keras.ops.clip((keras.ops.cast(step, "float32") - self.hold_steps)
+                                  / (self.total_steps - self.hold_steps), 0.0, 1.0)
+        return self.rate * (1.0 - (1.0 - self.fraction) * progress)
+
+    def get_config(self):
+        return {"rate": self.rate, "hold_steps": self.hold_steps, "total_steps": self.total_steps,
+                "fraction": self.fraction}
+
+
 def build_model(config, skeleton: Skeleton, global_batch_size: int):
     """A compiled KeypointGAN (config.method == 'keypoint_gan') or SupervisedDetector ('supervised')."""
     phi, eta = build_detector_networks(config, skeleton.num_keypoints)
 
     def adam():
-        return keras.optimizers.Adam(config.train.learning_rate, beta_1=config.train.beta_1,
+        return keras.optimizers.Adam(learning_rate_schedule(config), beta_1=config.train.beta_1,
                                      beta_2=config.train.beta_2)
 
     if config.method == "supervised":
@@ -99,7 +123,7 @@ def build_model(config, skeleton: Skeleton, global_batch_size: int):
             regressor_render_weight=config.loss.regressor_render_weight,
             adversarial_start_step=config.train.adversarial_start_step, clip_norm=config.train.clip_norm,
             equivariance_weight=config.loss.equivariance_weight, cycle_weight=config.loss.cycle_weight,
-            cycle_start_step=config.train.cycle_start_step)
+            cycle_start_step=config.train.cycle_start_step, flip_permutation=skeleton.flip_permutation)
         pretrain = keras.optimizers.Adam(config.train.regressor_pretrain_learning_rate, beta_1=0.9, beta_2=0.999)
         model.compile(generator_optimizer=adam(), discriminator_optimizer=adam(), regressor_optimizer=adam(),
                       regressor_pretrain_optimizer=pretrain)

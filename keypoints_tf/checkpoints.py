@@ -85,7 +85,16 @@ class TrainingState:
         candidates = list(reversed(self.manager.checkpoints))
         for i, path in enumerate(candidates):
             try:
-                self.checkpoint.restore(path).assert_existing_objects_matched().expect_partial()
+                status = self.checkpoint.restore(path)
+                try:
+                    status.assert_existing_objects_matched()
+                except AssertionError as e:
+                    if "unmatched objects" in str(e) and str(e).count("<Variable") == str(e).count("seed_generator_state"):
+                        logging.warning("%s has no random state for the history pool (written by an older "
+                                        "version): the pool's draws restart", path)
+                    else:
+                        raise
+                status.expect_partial()
             except (tf.errors.OpError, ValueError, AssertionError, IndexError) as e:
                 if _is_shape_mismatch(e):
                     raise ModelFileError(

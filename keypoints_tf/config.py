@@ -68,7 +68,7 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.loss.foreground_weight = 0.0
     config.loss.regressor_prior_weight = 0.9
     config.loss.regressor_render_weight = 0.1
-    config.loss.equivariance_weight = 0.0  # detect(T x) = T detect(x) for random similarities T (0 = off)
+    config.loss.equivariance_weight = 0.0  # detect(T x) = T detect(x) for random similarities and mirrors T (0 = off)
     config.loss.cycle_weight = 0.0       # detect(Psi(beta(p_bar), x')) = p_bar (0 = off)
 
     config.train = ml_collections.ConfigDict()
@@ -79,6 +79,7 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.train.adversarial_start_step = 0
     config.train.cycle_start_step = 0
     config.train.learning_rate = 2e-4
+    config.train.decay_to = 1.0          # < 1: hold for half of train.steps, then decay linearly to this x the rate
     config.train.beta_1 = 0.5
     config.train.beta_2 = 0.999
     config.train.clip_norm = 1.0

@@ -38,6 +38,7 @@ class KeypointGAN(keras.Model):
         cycle_weight: weight of MSE(detect(Psi(beta(p_bar), x')), p_bar): the detector must find the prior
             pose that Psi drew (Psi's output without gradient); 0 = off (the reference).
         cycle_start_step: the cycle term is off before this GAN step (Psi must first learn to draw).
+        flip_permutation: (K,) the skeleton's left/right permutation, for mirrored equivariance transforms.
         global_batch_size: the batch size the losses are averaged over.
 
     Example:
@@ -52,7 +53,7 @@ class KeypointGAN(keras.Model):
                  edges, image_size, sigma, reconstruction_loss, global_batch_size, adversarial_weight=10.0,
                  reconstruction_weight=10.0, foreground_weight=0.0, regressor_prior_weight=0.9,
                  regressor_render_weight=0.1, adversarial_start_step=0, clip_norm=1.0,
-                 equivariance_weight=0.0, cycle_weight=0.0, cycle_start_step=0, **kwargs):
+                 equivariance_weight=0.0, cycle_weight=0.0, cycle_start_step=0, flip_permutation=None, **kwargs):
         super().__init__(**kwargs)
         # === Networks ===
         self.image_to_skeleton = image_to_skeleton
@@ -76,6 +77,7 @@ class KeypointGAN(keras.Model):
         self.equivariance_weight = float(equivariance_weight)
         self.cycle_weight = float(cycle_weight)
         self.cycle_start_step = int(cycle_start_step)
+        self.flip_permutation = tuple(int(i) for i in flip_permutation) if flip_permutation is not None else None
         # === Metrics ===
         names = ["generator_loss", "reconstruction_loss", "adversarial_loss", "discriminator_loss",
                  "discriminator_real", "discriminator_fake", "regressor_loss", "regressor_prior_error",
@@ -223,19 +225,26 @@ class KeypointGAN(keras.Model):
         return {"regressor_prior_error": self.trackers["regressor_prior_error"].result()}
 
     def equivariance_error(self, images, keypoints, transforms):
-        """(b,) MSE between detect(T x) and T p for per-example similarity transforms.
+        """(b,) MSE between detect(T x) and T p for per-example similarity transforms, mirrors included.
 
-        transforms: (b, 4) = (angle in radians, log scale, tx, ty) in normalised units; T p = s R p + t.
+        transforms: (b, 5) = (angle in radians, log scale, tx, ty, mirror in {0, 1}) in normalised units;
+        T p = s R M p + t with M = diag(-1, 1) when mirrored, and then left and right swap names (the
+        mirror image of a left knee is a right knee). Mirrors also catch a constant offset b of the
+        detector, which a similarity close to the identity barely sees: mirrored, it becomes -b.
         """
         angle, scale = transforms[:, 0], tf.exp(transforms[:, 1])
-        shift = transforms[:, 2:4]                                         # (b, 2)
+        shift, mirrored = transforms[:, 2:4], transforms[:, 4]                # (b, 2), (b,)
         cos, sin = tf.cos(angle), tf.sin(angle)
-        rotation = tf.reshape(tf.stack([cos, -sin, sin, cos], -1), [-1, 2, 2])        # (b, 2, 2)
-        moved = scale[:, None, None] * tf.einsum("bij,bkj->bki", rotation, keypoints) + shift[:, None]
+        sign = 1.0 - 2.0 * mirrored                                          # -1 mirrors x
+        linear = tf.reshape(tf.stack([cos * sign, -sin, sin * sign, cos], -1), [-1, 2, 2])
+        linear = scale[:, None, None] * linear                               # (b, 2, 2) s R M
+        moved = tf.einsum("bij,bkj->bki", linear, keypoints) + shift[:, None]           # (b, K, 2)
+        relabelled = tf.gather(moved, self.flip_permutation, axis=1)
+        moved = tf.where(mirrored[:, None, None] > 0.5, relabelled, moved)
         # The image warp samples the input at T^-1(q) for every output pixel q (pixel-index coordinates).
         size = float(self.image_size)
         centre = (size - 1.0) / 2.0
-        inverse = tf.transpose(rotation, [0, 2, 1]) / scale[:, None, None]             # (b, 2, 2)
+        inverse = tf.linalg.inv(linear)                                      # (b, 2, 2)
         offset = centre - tf.einsum("bij,bj->bi", inverse, centre + shift * size / 2.0)  # (b, 2)
         matrix = tf.concat([inverse[:, 0], offset[:, :1], inverse[:, 1], offset[:, 1:],
                             tf.zeros([tf.shape(images)[0], 2])], axis=1)              # (b, 8)

@@ -119,19 +119,27 @@ def test_equivariance_warp_moves_the_image_like_the_keypoints():
     config.image_size = 64
     model = build.build_model(config, SKELETON, global_batch_size=2)
     keypoints = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 17, 2)).astype(np.float32)
-    transforms = np.array([[0.3, 0.1, 0.1, -0.05], [-0.2, -0.1, -0.08, 0.12]], np.float32)
+    transforms = np.array([[0.3, 0.1, 0.1, -0.05, 0.0], [-0.2, -0.1, -0.08, 0.12, 1.0]], np.float32)
     images = tf.tile(render_skeleton(keypoints, SKELETON.edges, 64, 0.25), [1, 1, 1, 3])
+    expected_keypoints = []
+    for angle, log_scale, tx, ty, mirror in transforms:
+        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        index = len(expected_keypoints)
+        mirrored = keypoints[index] * [-1.0 if mirror else 1.0, 1.0]
+        moved = np.exp(log_scale) * mirrored @ rotation.T + [tx, ty]
+        expected_keypoints.append(moved[SKELETON.flip_permutation] if mirror else moved)  # names swap
+    expected_keypoints = np.stack(expected_keypoints).astype(np.float32)
     seen = {}
 
     def detect(x, training=False):
         seen["warped"] = x
-        return tf.zeros_like(keypoints)
+        return tf.constant(expected_keypoints)
     model.detect = detect
-    model.equivariance_error(images, tf.constant(keypoints), tf.constant(transforms))
-    for i, (angle, log_scale, tx, ty) in enumerate(transforms):
-        rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-        moved = np.exp(log_scale) * keypoints[i] @ rotation.T + [tx, ty]
-        expected = render_skeleton(moved[None].astype(np.float32), SKELETON.edges, 64, 0.25).numpy()[0, ..., 0]
+    error = model.equivariance_error(images, tf.constant(keypoints), tf.constant(transforms))
+    np.testing.assert_allclose(error.numpy(), 0.0, atol=1e-10)  # targets relabelled as expected
+    for i in range(len(transforms)):
+        # the warped image shows the skeleton where the (unrelabelled) transformed keypoints are
+        expected = render_skeleton(expected_keypoints[i:i + 1], SKELETON.edges, 64, 0.25).numpy()[0, ..., 0]
         warped = seen["warped"][i, ..., 0].numpy()
         assert np.corrcoef(warped.ravel(), expected.ravel())[0, 1] > 0.97
 
@@ -143,6 +151,6 @@ def test_optional_terms_run_and_are_tracked():
     config.model.skeleton_skips = True
     model = build.build_model(config, SKELETON, global_batch_size=4)
     batch = {k: tf.constant(v) for k, v in _batch().items()}
-    batch["transform"] = tf.constant(np.tile([[0.1, 0.05, 0.02, -0.02]], (4, 1)).astype(np.float32))
+    batch["transform"] = tf.constant(np.tile([[0.1, 0.05, 0.02, -0.02, 1.0]], (4, 1)).astype(np.float32))
     outputs = model.train_step(batch)
     assert float(outputs["equivariance_loss"]) > 0 and float(outputs["cycle_loss"]) > 0

@@ -10,7 +10,7 @@ Batch layout (global batch B, images in [-1, 1], keypoints normalised per `keypo
     appearance:      (B, S, S, 3) float32   another frame x' of the same video
     foreground:      (B, S, S, 1) float32   in [0, 1]: the figure in x (mask, or an estimate)
     prior_keypoints: (B, K, 2)    float32   unpaired poses
-    transform:       (B, 4)       float32   a random similarity (angle, log scale, tx, ty) per pair
+    transform:       (B, 5)       float32   a random similarity (angle, log scale, tx, ty, mirror 0/1) per pair
     keypoints:       (B, K, 2)    float32   labels of x (only with `with_labels`, for the supervised bound)
 """
 
@@ -225,9 +225,10 @@ class PairSampler:
             flip_prior = rng.random(b) < 0.5
             prior = np.where(flip_prior[:, None, None], _flip_keypoints(prior, self._permutation), prior)
         batch["prior_keypoints"] = prior.astype(np.float32)
-        # A random similarity transform per pair (angle, log scale, tx, ty) for the equivariance term.
+        # A random similarity transform per pair (angle, log scale, tx, ty, mirror) for the equivariance term.
         batch["transform"] = np.stack([rng.uniform(-0.35, 0.35, b), rng.uniform(-0.15, 0.15, b),
-                                       rng.uniform(-0.12, 0.12, b), rng.uniform(-0.12, 0.12, b)], 1).astype(np.float32)
+                                       rng.uniform(-0.12, 0.12, b), rng.uniform(-0.12, 0.12, b),
+                                       (rng.random(b) < 0.5).astype(np.float64)], 1).astype(np.float32)
         if self.with_labels:
             batch["keypoints"] = self.data.frame_keypoints[first]
         if self.flip:
@@ -273,7 +274,7 @@ def training_dataset(sampler: PairSampler, start_step: int = 0, num_steps: Optio
     signature = {"image": tf.TensorSpec((b, s, s, 3), tf.uint8), "appearance": tf.TensorSpec((b, s, s, 3), tf.uint8),
                  "foreground": tf.TensorSpec((b, s, s, 1), tf.uint8),
                  "prior_keypoints": tf.TensorSpec((b, k, 2), tf.float32),
-                 "transform": tf.TensorSpec((b, 4), tf.float32)}
+                 "transform": tf.TensorSpec((b, 5), tf.float32)}
     if sampler.with_labels:
         signature["keypoints"] = tf.TensorSpec((b, k, 2), tf.float32)
 
