@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import keras
@@ -12,6 +13,26 @@ from keypoints_tf.models import (ImageGenerator, ImagePool, ImageToSkeleton, Key
                                  SkeletonDiscriminator, line_sigma)
 from keypoints_tf.skeleton import Skeleton
 from keypoints_tf.supervised import SupervisedDetector
+
+
+@contextlib.contextmanager
+def dtype_policy(name: str):
+    """Sets the global Keras dtype policy inside the block and restores the previous one after.
+
+    Keras reads the policy when a layer is built, so it is scoped: a bfloat16 training run must not leave
+    bfloat16 layers behind for the exporter (TFLite has no bfloat16 kernels) or the next run in the process.
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def precision_policy(config) -> str:
+    """The Keras dtype policy a config trains and evaluates under."""
+    return "mixed_bfloat16" if config.train.mixed_precision else "float32"
 
 
 def renderer_sigma(config) -> float:

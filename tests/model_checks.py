@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-
-import keras
 import numpy as np
 import tensorflow as tf
 
-
-@contextlib.contextmanager
-def dtype_policy(name: str):
-    """Sets the global Keras dtype policy inside the block and restores the previous one after."""
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
+from keypoints_tf.build import dtype_policy  # noqa: F401  (re-exported for the tests)
 
 
 def assert_tensor(tensor, shape, dtype="float32"):

@@ -53,7 +53,7 @@ def test_hand_written_eval_set_resolves_files_relative_to_the_json(tmp_path):
     (_coco(keypoints=[1, 2, 2] * 2), "expected 3 x 3 = 9"),
     (_coco(keypoints=[1, float("nan"), 2] * 3), "non-finite"),
     (_coco(file_name="missing.png"), "not found"),
-    (_coco(width=0), "positive numbers"),
+    (_coco(width=0), "numbers from 1 to"),
 ])
 def test_bad_coco_files(tmp_path, data, message):
     path = _write(tmp_path, data if isinstance(data, str) else json.dumps(data).replace("NaN", "NaN"))

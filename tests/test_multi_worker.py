@@ -58,10 +58,17 @@ def test_two_workers_match_one_process(tmp_path):
     assert os.listdir(os.path.join(multi, "checkpoints"))
     multi_weights, single_weights = _weights(multi), _weights(str(tmp_path / "single"))
     assert multi_weights.keys() == single_weights.keys() and multi_weights
-    # Adam moves each weight by about +-lr per step whatever the gradient's size, so where a gradient is
-    # near zero, float32 rounding (another summation order across workers) can flip a step's sign. Hence:
-    # no weight differs by more than the 5 steps' budget of 2 * lr each, and nearly all agree closely.
+    # The networks' weights (Adam's moments are not bounded by the rate, so they are left out). Adam moves
+    # each weight by about +-lr per step whatever the gradient's size, so where a gradient is near zero
+    # (e.g. a bias just before a normalisation), float32 rounding (another summation order across workers)
+    # can flip a step's sign. Hence: no weight differs by more than the steps' budget of 2 * lr each (2
+    # pre-training steps of eta at 1e-3, 3 GAN steps at 2e-4),
+    # nearly all by less than one step, and the typical one by a tiny fraction of a step. Workers out of
+    # sync, or training on other data, differ by whole steps almost everywhere.
     # (The exact 1- vs 2-replica equality of the loss scaling is tested with SGD in test_gan.py.)
-    differences = np.concatenate([np.abs(multi_weights[n] - single_weights[n]).ravel() for n in single_weights])
-    assert differences.max() <= 5 * 2 * 2e-4
-    assert np.mean(differences < 1e-5) > 0.95
+    lr = 2e-4
+    names = [n for n in single_weights if "optimizer" not in n]
+    differences = np.concatenate([np.abs(multi_weights[n] - single_weights[n]).ravel() for n in names])
+    assert differences.max() <= 2 * 2 * 1e-3 + 3 * 2 * lr
+    assert np.mean(differences < lr) > 0.95
+    assert np.median(differences) < 0.1 * lr

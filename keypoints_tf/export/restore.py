@@ -95,6 +95,12 @@ def restore_detector(workdir: str, skeleton: Optional[Skeleton] = None) -> Resto
     Raises:
         ModelFileError: no config, no checkpoint, a corrupt checkpoint, or one whose shapes do not match.
     """
+    from keypoints_tf import build
+    with build.dtype_policy("float32"):  # exported graphs are float32 whatever precision trained them
+        return _restore_detector(workdir, skeleton)
+
+
+def _restore_detector(workdir: str, skeleton: Optional[Skeleton]) -> RestoredDetector:
     values = read_workdir_config(workdir)
     if values.get("detector") == STUDENT:
         from keypoints_tf import student
