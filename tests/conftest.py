@@ -35,3 +35,20 @@ def tiny_data_config(tiny_world):
         "videos": f"{out}/videos", "masks": f"{out}/masks", "prior": f"{out}/prior.json",
         "eval": f"{out}/eval/annotations.json", "train_labels": f"{out}/train_labels.json",
         "skeleton": "human17", "prior_size": 0, "prior_subset_seed": 0})
+
+
+@pytest.fixture(scope="session")
+def smoke_trained(tmp_path_factory):
+    """configs/synthetic.py:smoke trained once per session: (workdir, config, final metrics).
+
+    Shared by the training and export tests; treat the workdir as read-only (copy it to change it).
+    """
+    import importlib.util
+
+    from keypoints_tf import train
+    spec = importlib.util.spec_from_file_location("synthetic_config", os.path.join(REPO, "configs", "synthetic.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config("smoke")
+    workdir = str(tmp_path_factory.mktemp("smoke_trained") / "workdir")
+    return workdir, config, train.train_and_evaluate(config, workdir)

@@ -19,7 +19,7 @@ import tensorflow as tf
 
 import keypoints_tf
 from keypoints_tf import contract as contract_lib
-from keypoints_tf import export, train
+from keypoints_tf import export
 from keypoints_tf.data.letterbox import letterbox_transform
 from keypoints_tf.errors import DataError, ModelFileError
 from keypoints_tf.models import heatmap_confidence
@@ -30,18 +30,11 @@ TOLERANCE_CONFIDENCE = {"float32": 1e-4, "float16": 0.01, "dynamic": 0.05, "int8
 CALIBRATION_FRAMES = 16
 
 
-def _smoke_config():
-    sys.path.insert(0, os.path.join(REPO, "configs"))
-    import importlib
-    return importlib.import_module("synthetic").get_config("smoke")
-
-
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(smoke_trained, tmp_path_factory):
     """A smoke-trained workdir, its SavedModel, the four TFLite variants and Keras outputs on eval images."""
     root = tmp_path_factory.mktemp("export")
-    workdir = str(root / "workdir")
-    train.train_and_evaluate(_smoke_config(), workdir)
+    workdir, _, _ = smoke_trained  # read-only here
     restored = export.restore_detector(workdir)
     saved_model = str(root / "saved_model")
     export.write_saved_model(restored, saved_model)

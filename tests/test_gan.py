@@ -69,29 +69,32 @@ def _sgd_model(config):
     return model
 
 
-def _one_distributed_step(strategy, config, batch, method_name="train_step"):
+def _one_distributed_step(strategy, config, batch, method_name="train_step", compiled=True):
     tf.keras.utils.set_random_seed(0)
     with strategy.scope():
         model = _sgd_model(config)
     start = [v.numpy() for v in model.trainable_variables]
-    step = distributed_step(strategy, getattr(model, method_name))
+    if compiled:  # as training runs it
+        step = distributed_step(strategy, getattr(model, method_name))
+    else:  # the same Python step, replicas run eagerly: the same sums, without tracing the graph twice
+        step = lambda batch: strategy.run(getattr(model, method_name), args=(batch,))  # noqa: E731
     dataset = tf.data.Dataset.from_tensors(batch)
     step(next(iter(strategy.experimental_distribute_dataset(dataset))))
     return start, [v.numpy() for v in model.trainable_variables], model.trainable_variables
 
 
-@pytest.mark.parametrize("method, step_name, clip_norm", [("keypoint_gan", "train_step", 0.0),
-                                                          ("keypoint_gan", "train_step", 0.05),
-                                                          ("keypoint_gan", "regressor_pretrain_step", 0.0),
-                                                          ("supervised", "train_step", 0.0)])
-def test_one_replica_step_equals_two_replica_step(method, step_name, clip_norm):
+@pytest.mark.parametrize("method, step_name, clip_norm, compiled", [
+    ("keypoint_gan", "train_step", 0.0, False),  # loss scaling (clipping off, which would hide a wrong scale)
+    ("keypoint_gan", "train_step", 0.05, True),  # clipping the summed gradient, inside tf.function as trained
+    ("keypoint_gan", "regressor_pretrain_step", 0.0, False),
+    ("supervised", "train_step", 0.0, False)])
+def test_one_replica_step_equals_two_replica_step(method, step_name, clip_norm, compiled):
     """Losses are averaged over the GLOBAL batch and clipping sees the summed gradient:
     one step on 2 replicas x 2 examples moves every weight exactly as 1 replica x 4 examples does."""
     config, batch = _config(method), _batch()
     config.train.clip_norm = clip_norm
-    start, one, variables = _one_distributed_step(_mirrored(1), config, batch,
-                                                  step_name)
-    _, two, _ = _one_distributed_step(_mirrored(2), config, batch, step_name)
+    start, one, variables = _one_distributed_step(_mirrored(1), config, batch, step_name, compiled)
+    _, two, _ = _one_distributed_step(_mirrored(2), config, batch, step_name, compiled)
     # Per network: the update has the same length (a wrong loss scale would double it) and direction.
     # Elementwise, float32 rounding differs (summation order), as it does for a permuted batch.
     networks = sorted({v.path.split("/")[0] for v in variables})

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -20,11 +21,12 @@ def _smoke_config(name="synthetic"):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp("run"))
-    config = _smoke_config()
-    result = train.train_and_evaluate(config, workdir)
-    return workdir, config, result
+def trained(smoke_trained, tmp_path_factory):
+    """A copy of the session's smoke-trained workdir (these tests resume and re-evaluate it)."""
+    source, config, result = smoke_trained
+    workdir = str(tmp_path_factory.mktemp("run") / "workdir")
+    shutil.copytree(source, workdir)
+    return workdir, config.copy_and_resolve_references(), result
 
 
 def test_smoke_run_writes_checkpoint_config_logs_and_metrics(trained):
