@@ -157,3 +157,17 @@ def test_optional_terms_run_and_are_tracked():
     batch["transform"] = tf.constant(np.tile([[0.1, 0.05, 0.02, -0.02, 1.0]], (4, 1)).astype(np.float32))
     outputs = model.train_step(batch)
     assert float(outputs["equivariance_loss"]) > 0 and float(outputs["cycle_loss"]) > 0
+
+
+def test_one_step_with_the_perceptual_reconstruction_loss():
+    """The VGG-19 loss (a Keras layer, called with per-pixel weights) inside the compiled train step (on
+    random VGG features: ImageNet weights cannot be downloaded here, and their values do not matter to this)."""
+    tf.keras.utils.set_random_seed(0)
+    model = build.build_model(_config(), SKELETON, global_batch_size=4)
+    model.reconstruction_loss = build.WeightedPerceptualLoss()  # what build picks when the weights exist
+    before = [v.numpy() for v in model.image_generator.trainable_variables]
+    step = tf.function(model.train_step)
+    outputs = step({k: tf.constant(v) for k, v in _batch().items()})
+    assert np.isfinite(float(outputs["reconstruction_loss"])) and float(outputs["reconstruction_loss"]) > 0
+    after = [v.numpy() for v in model.image_generator.trainable_variables]
+    assert any(not np.allclose(a, b) for a, b in zip(before, after))
