@@ -1,7 +1,7 @@
 """Distillation: train a compact `StudentDetector` to reproduce a trained detector on unlabelled frames.
 
     python -m keypoints_tf.distill --teacher=runs/synthetic --workdir=runs/student \\
-        [--steps=4000 --input_size=64 --width=16 --batch_size=32 --learning_rate=2e-3 --heatmap_weight=0.0]
+        [--steps=4000 --input_size=64 --width=32 --batch_size=32 --learning_rate=2e-3 --heatmap_weight=0.0]
     python export/export_tflite.py --workdir=runs/student --quantization=int8 --output=runs/student/model.tflite
 
 Each step draws a batch of the teacher's training frames (no labels), mirrors half of them, runs the teacher
@@ -39,7 +39,7 @@ class DistillConfig:
 
     steps: int = 4000
     input_size: int = 0
-    width: int = 16
+    width: int = 32  # at 16: 2x faster to train, but +11.4% error over the teacher (int8) vs +5.8% at 32
     batch_size: int = 32
     learning_rate: float = 2e-3
     heatmap_weight: float = 0.0
