@@ -28,7 +28,7 @@ def load_config(path):
 
 
 def time_steps(config, world, steps, bfloat16):
-    keras.mixed_precision.set_global_policy("mixed_bfloat16" if bfloat16 else "float32")
+    config.train.mixed_precision = bfloat16  # build_model builds in the config's precision
     config.data.source = "folders"
     config.data.update({"videos": f"{world}/videos", "masks": f"{world}/masks", "prior": f"{world}/prior.json",
                         "eval": ""})
@@ -47,7 +47,6 @@ def time_steps(config, world, steps, bfloat16):
         waiting += time.time() - t0
         step(batch)["generator_loss"].numpy()
     total = time.time() - start
-    keras.mixed_precision.set_global_policy("float32")
     return total / steps, waiting / total
 
 

@@ -117,7 +117,13 @@ class _HoldThenLinear(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def build_model(config, skeleton: Skeleton, global_batch_size: int):
-    """A compiled KeypointGAN (config.method == 'keypoint_gan') or SupervisedDetector ('supervised')."""
+    """A compiled KeypointGAN (config.method == 'keypoint_gan') or SupervisedDetector ('supervised'), its
+    layers in the config's precision (`precision_policy`) whatever the global policy is."""
+    with dtype_policy(precision_policy(config)):
+        return _build_model(config, skeleton, global_batch_size)
+
+
+def _build_model(config, skeleton: Skeleton, global_batch_size: int):
     phi, eta = build_detector_networks(config, skeleton.num_keypoints)
 
     def adam():

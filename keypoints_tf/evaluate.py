@@ -188,15 +188,9 @@ def read_metrics(workdir: str, name: str = "metrics.json") -> dict:
 def evaluate_workdir(workdir: str, overrides: dict | None = None, regression: bool = False) -> dict:
     """Restores the latest checkpoint of `workdir` and evaluates it (optionally on another eval set);
     `regression` adds `regression_metrics`."""
-    from keypoints_tf import build, workdirs
-    config = workdirs.load_config(workdir, overrides)
-    with build.dtype_policy(build.precision_policy(config)):  # the precision it was trained and scored at
-        return _evaluate_workdir(workdir, config, regression)
-
-
-def _evaluate_workdir(workdir: str, config, regression: bool) -> dict:
-    from keypoints_tf import build, checkpoints
+    from keypoints_tf import build, checkpoints, workdirs
     from keypoints_tf.data import pipeline
+    config = workdirs.load_config(workdir, overrides)
     data = pipeline.load_training_data(config.data, config.image_size)
     model = build.build_model(config, data.skeleton, config.train.batch_size)
     state = checkpoints.TrainingState(model, config, workdir)

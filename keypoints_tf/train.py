@@ -101,11 +101,6 @@ def distributed_batches(strategy, sampler: pipeline.PairSampler, start_step: int
 
 def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | None = None) -> dict:
     """Trains (resuming from the workdir's latest checkpoint) and returns the final metrics."""
-    with build.dtype_policy(build.precision_policy(config)):
-        return _train_and_evaluate(config, workdir, strategy)
-
-
-def _train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | None) -> dict:
     os.makedirs(workdir, exist_ok=True)
     tf.keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.train.strategy)

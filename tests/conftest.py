@@ -43,12 +43,8 @@ def smoke_trained(tmp_path_factory):
 
     Shared by the training and export tests; treat the workdir as read-only (copy it to change it).
     """
-    import importlib.util
-
     from keypoints_tf import train
-    spec = importlib.util.spec_from_file_location("synthetic_config", os.path.join(REPO, "configs", "synthetic.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config("smoke")
+    from model_checks import synthetic_smoke_config
+    config = synthetic_smoke_config()
     workdir = str(tmp_path_factory.mktemp("smoke_trained") / "workdir")
     return workdir, config, train.train_and_evaluate(config, workdir)

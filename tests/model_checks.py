@@ -1,6 +1,9 @@
-"""Checks shared by the model, renderer and loss tests (imported as ``model_checks``)."""
+"""Checks and helpers shared by the tests (imported as ``model_checks``)."""
 
 from __future__ import annotations
+
+import importlib.util
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -29,3 +32,12 @@ def assert_config_round_trip(layer, call_inputs):
 def random_images(batch_size=2, size=32, channels=3, seed=0):
     """(B, S, S, C) float32 uniform in [-1, 1]."""
     return np.random.default_rng(seed).uniform(-1.0, 1.0, (batch_size, size, size, channels)).astype(np.float32)
+
+
+def synthetic_smoke_config():
+    """A fresh configs/synthetic.py:smoke config."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "synthetic.py")
+    spec = importlib.util.spec_from_file_location("synthetic_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config("smoke")
