@@ -2,11 +2,16 @@
 
     python benchmarks/learning_benchmark.py --minutes 45 --out runs/learning [--config configs/synthetic.py]
         [--supervised_config configs/supervised.py] [--config.data.world_dir=... (any config field, both runs)]
+        [--parallel --steps 2100 --supervised_steps 8500]
 
 Trains the unsupervised config and the supervised upper bound (the same detector, labels) for the same
-wall-clock budget, one after the other (each gets the whole machine), then prints the learning curves
-(evaluation error vs training minutes) beside the mean-pose baseline. Training minutes count the
-training loop only (world generation and eta's pre-training are part of it; start-up is not).
+wall-clock budget, then prints the learning curves (evaluation error vs training minutes) beside the
+mean-pose baseline. By default the runs go one after the other, each with the whole machine; with
+--parallel they run at the same time, each pinned to half of the CPU cores (one core each on a 2-core
+machine: each run gets half the compute of the sequential mode, and both finish in one budget). The
+configs' step counts are sized for the whole machine: --steps / --supervised_steps set train.steps so the
+learning-rate decay ends within the budget. Training minutes count the training loop only (world loading
+and eta's pre-training are part of it; start-up is not).
 """
 
 import argparse
@@ -16,11 +21,23 @@ import subprocess
 import sys
 
 
-def train(config, workdir, minutes, overrides):
+def start(config, workdir, minutes, overrides, cores=None):
+    """Starts one training run in a subprocess (pinned to `cores`, a set of CPU ids, when given)."""
     command = [sys.executable, "-m", "keypoints_tf.train", f"--config={config}", f"--workdir={workdir}",
                f"--config.train.max_minutes={minutes}", "--config.log.eval_every_steps=250"] + overrides
-    print("$", " ".join(command), flush=True)
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    print("$", " ".join(command), f"(cores {sorted(cores)})" if cores else "", flush=True)
+    env = dict(os.environ)
+    if cores:
+        env.update(TF_NUM_INTRAOP_THREADS=str(len(cores)), TF_NUM_INTEROP_THREADS=str(len(cores)))
+    os.makedirs(workdir, exist_ok=True)
+    log = open(os.path.join(workdir, "train.log"), "a")
+    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
+
+
+def history(process, workdir):
+    if process.wait() != 0:
+        raise RuntimeError(f"training in {workdir} failed (exit {process.returncode}); see {workdir}/train.log")
     with open(os.path.join(workdir, "history.jsonl")) as f:
         return [json.loads(line) for line in f]
 
@@ -37,10 +54,26 @@ def main():
     parser.add_argument("--out", default="runs/learning")
     parser.add_argument("--config", default="configs/synthetic.py")
     parser.add_argument("--supervised_config", default="configs/supervised.py")
+    parser.add_argument("--parallel", action="store_true", help="both runs at once, each on half the cores")
+    parser.add_argument("--steps", type=int, help="train.steps of the unsupervised run (default: the config's)")
+    parser.add_argument("--supervised_steps", type=int, help="train.steps of the supervised run")
     args, overrides = parser.parse_known_args()  # the rest: --config.X=Y flags for both runs
-    args.override = overrides
-    unsupervised = train(args.config, os.path.join(args.out, "keypoint_gan"), args.minutes, args.override)
-    supervised = train(args.supervised_config, os.path.join(args.out, "supervised"), args.minutes, args.override)
+    runs = [(args.config, os.path.join(args.out, "keypoint_gan"), args.steps),
+            (args.supervised_config, os.path.join(args.out, "supervised"), args.supervised_steps)]
+    cores = sorted(os.sched_getaffinity(0))
+    halves = [set(cores[: len(cores) // 2]), set(cores[len(cores) // 2:])] if args.parallel else [None, None]
+    results = []
+    if args.parallel and len(cores) < 2:
+        raise SystemExit("--parallel needs at least 2 CPU cores")
+    processes = []
+    for (config, workdir, steps), half in zip(runs, halves):
+        extra = [f"--config.train.steps={steps}"] if steps else []
+        processes.append((start(config, workdir, args.minutes, overrides + extra, half), workdir))
+        if not args.parallel:
+            results.append(history(*processes[-1]))
+    if args.parallel:
+        results = [history(*p) for p in processes]
+    unsupervised, supervised = results
     baseline = unsupervised[-1].get("mean_pose_error", float("nan"))
     print(f"\nerror in % of image size (mean-pose baseline {baseline:.2f}); left/right fix per method.md 6")
     print(f"{'minutes':>8} {'KeypointGAN':>12} {'+flip fix':>10} {'supervised':>11} {'ratio':>6}")

@@ -13,6 +13,17 @@ folders, masks) and is loaded through `configs/custom.py`:
         --config.data.videos=DIR/videos --config.data.masks=DIR/masks --config.data.prior=DIR/prior.json \\
         --config.data.eval=DIR/eval/annotations.json --config.data.eval_masks=DIR/eval/masks \\
         --config.data.mask_background=True
+
+The held-out learning check (README, Results) trains that config, with configs/synthetic.py's schedule
+(decay to a tenth, no foreground weighting: the masks already black the background out), beside the
+supervised upper bound on the same frames, both runs at once with one core each:
+
+    python benchmarks/learning_benchmark.py --parallel --minutes 45 --out runs/other_bench \
+        --config configs/custom.py --steps 2100 --supervised_steps 8500 --config.train.decay_to=0.1 \
+        --config.loss.foreground_weight=0.0 --config.data.source=folders \
+        --config.data.videos=DIR/videos --config.data.masks=DIR/masks --config.data.prior=DIR/prior.json \
+        --config.data.eval=DIR/eval/annotations.json --config.data.eval_masks=DIR/eval/masks \
+        --config.data.mask_background=True --config.data.train_labels=DIR/train_labels.json
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """The real-footage demo: walkers tracked out of vtest.avi, a CMU mocap prior, training, an overlay strip.
 
-    python benchmarks/real_people.py --out runs/real_people [--minutes 60] [--prepare-only]
+    python benchmarks/real_people.py --out runs/real_people [--minutes 35] [--prepare-only]
         [--real-data ../shared/data/real]
 
 1. Clips: ``python -m keypoints_tf.data.tracks --video REAL/vtest.avi --out OUT/clips --size 128`` (HOG people
@@ -137,7 +137,7 @@ def draw_strip(out, split, workdir, columns=8):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, help="folder for clips/, heldout/, prior.json and workdir/")
-    parser.add_argument("--minutes", type=float, default=60.0, help="training wall-clock budget")
+    parser.add_argument("--minutes", type=float, default=35.0, help="training wall-clock budget")
     parser.add_argument("--prepare-only", action="store_true", help="write the clips and the prior, then stop")
     parser.add_argument("--real-data", default=REAL_DATA, help="folder with vtest.avi and the BVH files")
     args = parser.parse_args()

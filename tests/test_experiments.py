@@ -160,3 +160,23 @@ def test_grid_and_edit_command(sweep, tmp_path):
     while capture.read()[0]:
         count += 1
     assert count == 4 and int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)) == 2 * 32 * 2
+
+
+# === The learning benchmark's side-by-side mode ===
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="--parallel pins the two runs to different cores")
+def test_learning_benchmark_parallel_runs_both_methods_on_separate_cores(tmp_path):
+    command = [sys.executable, "benchmarks/learning_benchmark.py", "--parallel", "--minutes", "2",
+               "--out", str(tmp_path), "--config", "configs/synthetic.py:smoke",
+               "--supervised_config", "configs/supervised.py:smoke", "--steps", "6", "--supervised_steps", "8"]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    started = [line for line in result.stdout.splitlines() if line.startswith("$ ")]
+    assert len(started) == 2 and "--config.train.steps=6" in started[0] and "--config.train.steps=8" in started[1]
+    cores = [line[line.index("(cores "):] for line in started]
+    assert cores[0] != cores[1]
+    summary = json.loads(result.stdout[result.stdout.index("\n{") + 1:])
+    for name, steps in (("keypoint_gan", 6 + 2), ("supervised", 8)):  # smoke: 2 pre-training steps first
+        assert evaluate.read_metrics(os.path.join(tmp_path, name))["step"] == steps
+    assert summary["ratio_to_supervised"] == pytest.approx(
+        min(summary["keypoint_gan_error"], summary["keypoint_gan_flip_fixed_error"]) / summary["supervised_error"])

@@ -15,6 +15,14 @@ skipped and an interrupted one resumes from its checkpoint, so rerunning the com
 
 configs/synthetic.py's world has 5000 prior poses, so size 5000 and size 0 are the same run there; add e.g.
 --config.data.world.prior=20000 for a distinct "all" point (x position: the number of poses actually used).
+
+Seeds can train at the same time, one process per core (start the second once the first has written the
+shared world), then one more call with every seed collects the finished runs into the JSON/CSV/PNG
+without training:
+
+    TF_NUM_INTRAOP_THREADS=1 taskset -c 0 python -m keypoints_tf.experiments.prior_size ... --seeds=0 &
+    TF_NUM_INTRAOP_THREADS=1 taskset -c 1 python -m keypoints_tf.experiments.prior_size ... --seeds=1
+    python -m keypoints_tf.experiments.prior_size ... --seeds=0,1
 """
 
 from __future__ import annotations
@@ -123,14 +131,16 @@ def plot_prior_size(runs: list, summary: list, title: str) -> np.ndarray:
     logs = np.log10([e["prior_poses"] for e in summary])
     x_low, x_high = logs.min() - 0.25, logs.max() + 0.25
     values = [run[f] for run in runs for f in SUMMARY_FIELDS if run.get(f) is not None]
-    y_high = _nice_step(max(values + [1e-3]) * 1.15 / 5) * 5 if values else 1.0
+    top = max(values + [1e-3]) * 1.4  # headroom for the legend
+    y_step = _nice_step(top / 5)
+    y_high = float(np.ceil(top / y_step) * y_step)  # at most 5 gridlines above 0
 
     def to_pixel(poses, value):
         x = LEFT + (np.log10(poses) - x_low) / (x_high - x_low) * (WIDTH - LEFT - RIGHT)
         y = HEIGHT - BOTTOM - value / y_high * (HEIGHT - TOP - BOTTOM)
         return int(round(x)), int(round(y))
 
-    _draw_axes(image, summary, y_high, to_pixel, title)
+    _draw_axes(image, summary, y_high, y_step, to_pixel, title)
     baseline = [to_pixel(e["prior_poses"], e["mean_pose_error_mean"]) for e in summary
                 if e["mean_pose_error_mean"] is not None]
     for a, b in zip(baseline[:-1], baseline[1:]):
@@ -158,10 +168,9 @@ def plot_prior_size(runs: list, summary: list, title: str) -> np.ndarray:
     return image
 
 
-def _draw_axes(image, summary, y_high, to_pixel, title):
+def _draw_axes(image, summary, y_high, step, to_pixel, title):
     ink, grid = (40, 40, 40), (225, 225, 225)
-    step = y_high / 5
-    for i in range(6):
+    for i in range(int(round(y_high / step)) + 1):
         _, y = to_pixel(summary[0]["prior_poses"], i * step)
         cv2.line(image, (LEFT, y), (WIDTH - RIGHT, y), grid, 1)
         cv2.putText(image, f"{i * step:g}", (LEFT - 40, y + 4), FONT, 0.4, ink, 1, cv2.LINE_AA)
