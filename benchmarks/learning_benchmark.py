@@ -21,21 +21,24 @@ import subprocess
 import sys
 
 
-def start(config, workdir, minutes, overrides, cores=None):
-    """Starts one training run in a subprocess (pinned to `cores`, a set of CPU ids, when given)."""
+def start(config, workdir, minutes, overrides, steps=None, cores=None):
+    """Starts one training run in a subprocess, logging to <workdir>/train.log; `steps` overrides
+    train.steps; `cores` (a set of CPU ids) pins it and sizes TensorFlow's thread pools to match."""
     command = [sys.executable, "-m", "keypoints_tf.train", f"--config={config}", f"--workdir={workdir}",
                f"--config.train.max_minutes={minutes}", "--config.log.eval_every_steps=250"] + overrides
+    command += [f"--config.train.steps={steps}"] if steps else []
     print("$", " ".join(command), f"(cores {sorted(cores)})" if cores else "", flush=True)
     env = dict(os.environ)
     if cores:
         env.update(TF_NUM_INTRAOP_THREADS=str(len(cores)), TF_NUM_INTEROP_THREADS=str(len(cores)))
     os.makedirs(workdir, exist_ok=True)
-    log = open(os.path.join(workdir, "train.log"), "a")
-    return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
+    with open(os.path.join(workdir, "train.log"), "a") as log:  # the child keeps its own copy of the handle
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None)
 
 
 def history(process, workdir):
+    """Waits for a run started by `start`; its evaluation history (one dict per evaluation)."""
     if process.wait() != 0:
         raise RuntimeError(f"training in {workdir} failed (exit {process.returncode}); see {workdir}/train.log")
     with open(os.path.join(workdir, "history.jsonl")) as f:
@@ -60,20 +63,17 @@ def main():
     args, overrides = parser.parse_known_args()  # the rest: --config.X=Y flags for both runs
     runs = [(args.config, os.path.join(args.out, "keypoint_gan"), args.steps),
             (args.supervised_config, os.path.join(args.out, "supervised"), args.supervised_steps)]
-    cores = sorted(os.sched_getaffinity(0))
-    halves = [set(cores[: len(cores) // 2]), set(cores[len(cores) // 2:])] if args.parallel else [None, None]
-    results = []
-    if args.parallel and len(cores) < 2:
-        raise SystemExit("--parallel needs at least 2 CPU cores")
-    processes = []
-    for (config, workdir, steps), half in zip(runs, halves):
-        extra = [f"--config.train.steps={steps}"] if steps else []
-        processes.append((start(config, workdir, args.minutes, overrides + extra, half), workdir))
-        if not args.parallel:
-            results.append(history(*processes[-1]))
     if args.parallel:
-        results = [history(*p) for p in processes]
-    unsupervised, supervised = results
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) < 2:
+            raise SystemExit("--parallel needs at least 2 CPU cores")
+        halves = [set(cores[: len(cores) // 2]), set(cores[len(cores) // 2:])]
+        started = [(start(config, workdir, args.minutes, overrides, steps, half), workdir)
+                   for (config, workdir, steps), half in zip(runs, halves)]
+        unsupervised, supervised = [history(*run) for run in started]
+    else:
+        unsupervised, supervised = [history(start(config, workdir, args.minutes, overrides, steps), workdir)
+                                    for config, workdir, steps in runs]
     baseline = unsupervised[-1].get("mean_pose_error", float("nan"))
     print(f"\nerror in % of image size (mean-pose baseline {baseline:.2f}); left/right fix per method.md 6")
     print(f"{'minutes':>8} {'KeypointGAN':>12} {'+flip fix':>10} {'supervised':>11} {'ratio':>6}")

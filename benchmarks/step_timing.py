@@ -9,7 +9,6 @@ reference widths, base 32). Pulls batches from the real pipeline; the input shar
 """
 
 import argparse
-import importlib.util
 import tempfile
 import time
 
@@ -17,14 +16,8 @@ import keras
 import tensorflow as tf
 
 from keypoints_tf import build, train
+from keypoints_tf.config import load_config_file
 from keypoints_tf.data import pipeline, synthetic
-
-
-def load_config(path):
-    spec = importlib.util.spec_from_file_location("config_module", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
 
 
 def time_steps(config, world, steps, bfloat16):
@@ -72,7 +65,7 @@ def main():
             variants = [(None, None)] + ([(32, None), (32, "perceptual")] if size == 128 else [])
             for width, loss in variants:
                 for bfloat16 in (False, True):
-                    config = load_config(args.config)
+                    config = load_config_file(args.config)
                     config.image_size, config.train.batch_size = size, args.batch
                     if width:
                         config.model.base_width, config.model.discriminator_width = width, 64

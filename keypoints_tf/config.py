@@ -118,3 +118,16 @@ def shrink_for_smoke(config: ml_collections.ConfigDict) -> ml_collections.Config
     config.log.checkpoint_every_steps = 2
     config.log.eval_batch_size = 4
     return config
+
+
+def load_config_file(path: str) -> ml_collections.ConfigDict:
+    """`get_config(arg)` of a config file named as on the command line: `configs/synthetic.py[:smoke]`."""
+    import importlib.util
+    path, _, arg = path.partition(":")
+    if not path.endswith(".py"):
+        raise ValueError(f"{path!r} is not a config file: expected a .py file with get_config(), "
+                         "e.g. configs/synthetic.py")
+    spec = importlib.util.spec_from_file_location("keypoints_tf_config_file", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.get_config(arg)

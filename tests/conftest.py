@@ -44,7 +44,7 @@ def smoke_trained(tmp_path_factory):
     Shared by the training and export tests; treat the workdir as read-only (copy it to change it).
     """
     from keypoints_tf import train
-    from model_checks import synthetic_smoke_config
-    config = synthetic_smoke_config()
+    from model_checks import smoke_config
+    config = smoke_config()
     workdir = str(tmp_path_factory.mktemp("smoke_trained") / "workdir")
     return workdir, config, train.train_and_evaluate(config, workdir)

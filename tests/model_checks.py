@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import numpy as np
 import tensorflow as tf
 
 from keypoints_tf.build import dtype_policy  # noqa: F401  (re-exported for the tests)
+from keypoints_tf.config import load_config_file
 
 
 def assert_tensor(tensor, shape, dtype="float32"):
@@ -34,10 +34,7 @@ def random_images(batch_size=2, size=32, channels=3, seed=0):
     return np.random.default_rng(seed).uniform(-1.0, 1.0, (batch_size, size, size, channels)).astype(np.float32)
 
 
-def synthetic_smoke_config():
-    """A fresh configs/synthetic.py:smoke config."""
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs", "synthetic.py")
-    spec = importlib.util.spec_from_file_location("synthetic_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config("smoke")
+def smoke_config(name="synthetic"):
+    """A fresh configs/<name>.py:smoke config."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return load_config_file(os.path.join(repo, "configs", f"{name}.py:smoke"))

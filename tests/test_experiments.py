@@ -16,7 +16,7 @@ from keypoints_tf import evaluate, metrics, train
 from keypoints_tf.config import get_default_config
 from keypoints_tf.experiments import disentangle, prior_size
 from keypoints_tf.skeleton import get_skeleton
-from model_checks import synthetic_smoke_config
+from model_checks import smoke_config
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,7 +25,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def sweep(tmp_path_factory):
     """One real smoke training through the prior-size driver: <out>/prior_16_seed0 (16 of the 64 poses)."""
     out = str(tmp_path_factory.mktemp("prior_size"))
-    result = prior_size.run_sweep(synthetic_smoke_config(), out, sizes=[16], seeds=[0])
+    result = prior_size.run_sweep(smoke_config(), out, sizes=[16], seeds=[0])
     return out, result
 
 
@@ -59,7 +59,8 @@ def test_prior_size_sweep_skips_finished_runs_and_writes_json_csv_png(sweep):
             f.write(config.to_json_best_effort())
         return {"error": 30.0, "flip_fixed_error": 25.0, "mean_pose_error": 20.0, "step": 6, "minutes": 0.1}
 
-    result = prior_size.run_sweep(synthetic_smoke_config(), out, sizes=[16, 0], seeds=[0], minutes=0.5, train_fn=fake_train)
+    result = prior_size.run_sweep(smoke_config(), out, sizes=[16, 0], seeds=[0], minutes=0.5,
+                                  train_fn=fake_train)
     assert calls == [(0, 0, 0, 0.5)]  # prior_16_seed0 has metrics.json: skipped
     assert [(r["size"], r["seed"], r["prior_poses"]) for r in result["runs"]] == [(16, 0, 16), (0, 0, 64)]
     saved = json.load(open(os.path.join(out, "prior_size.json")))

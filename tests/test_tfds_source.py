@@ -4,10 +4,6 @@ The fixtures are built with the helpers of tests/test_tfds_builders.py and prepa
 (`download_and_prepare` from a manual folder); the data is then loaded through each config's `:smoke`.
 """
 
-import importlib
-import os
-import sys
-
 import numpy as np
 import pytest
 
@@ -19,9 +15,8 @@ from keypoints_tf.data.tfds_builders import faces300w, simple_human36m  # noqa: 
 from keypoints_tf.data.tfds_builders import voxceleb2_face_tracks as voxceleb  # noqa: E402
 from keypoints_tf.errors import DataError  # noqa: E402
 from keypoints_tf.skeleton import get_skeleton  # noqa: E402
+from model_checks import smoke_config  # noqa: E402
 from test_tfds_builders import _build, _write_h36m_frame, voxceleb_dir, w300_dir  # noqa: E402,F401
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs"))
 
 # (subject, sequence, number of frames); frame files are numbered 0 .. n-1 (unpadded, as in the release).
 H36M_VIDEOS = ([(s, "Directions 1.54138969", 4) for s in simple_human36m.TRAIN_SUBJECTS]
@@ -30,7 +25,7 @@ H36M_VIDEOS = ([(s, "Directions 1.54138969", 4) for s in simple_human36m.TRAIN_S
 
 
 def _smoke_config(name, data_dir, **data):
-    config = importlib.import_module(name).get_config("smoke")
+    config = smoke_config(name)
     config.data.tfds_data_dir = str(data_dir)
     config.data.update(data)
     return config

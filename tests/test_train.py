@@ -3,21 +3,14 @@
 import json
 import os
 import shutil
-import sys
 
 import numpy as np
 import pytest
 
 from keypoints_tf import evaluate, metrics, train
+from keypoints_tf.config import load_config_file
 from keypoints_tf.skeleton import get_skeleton
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs"))
-
-
-def _smoke_config(name="synthetic"):
-    import importlib
-    module = importlib.import_module(name)
-    return module.get_config("smoke")
+from model_checks import smoke_config
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +66,7 @@ def test_evaluate_workdir_reads_the_checkpoint(trained):
 
 
 def test_supervised_smoke_run(tmp_path):
-    result = train.train_and_evaluate(_smoke_config("supervised"), str(tmp_path))
+    result = train.train_and_evaluate(smoke_config("supervised"), str(tmp_path))
     assert np.isfinite(result["error"])
 
 
@@ -98,3 +91,9 @@ def test_ridge_regression_recovers_a_linear_map():
     targets = (features.reshape(50, 8) @ rng.normal(size=(8, 6)) + 0.3).reshape(50, 3, 2)
     predict = metrics.ridge_regression(features, targets, alpha=1e-8)
     np.testing.assert_allclose(predict(features), targets, atol=1e-5)
+
+
+def test_config_files_load_with_their_argument_and_a_wrong_path_is_a_clear_error():
+    assert smoke_config("supervised").method == "supervised" and smoke_config("supervised").image_size == 32
+    with pytest.raises(ValueError, match=r"expected a \.py file"):
+        load_config_file("configs/synthetic:smoke")

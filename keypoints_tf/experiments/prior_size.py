@@ -20,8 +20,9 @@ Seeds can train at the same time, one process per core (start the second once th
 shared world), then one more call with every seed collects the finished runs into the JSON/CSV/PNG
 without training:
 
-    TF_NUM_INTRAOP_THREADS=1 taskset -c 0 python -m keypoints_tf.experiments.prior_size ... --seeds=0 &
-    TF_NUM_INTRAOP_THREADS=1 taskset -c 1 python -m keypoints_tf.experiments.prior_size ... --seeds=1
+    export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1
+    taskset -c 0 python -m keypoints_tf.experiments.prior_size ... --seeds=0 &
+    taskset -c 1 python -m keypoints_tf.experiments.prior_size ... --seeds=1
     python -m keypoints_tf.experiments.prior_size ... --seeds=0,1
 """
 
