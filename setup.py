@@ -27,6 +27,7 @@ setup(
         "ml-collections>=1.0",
         "ai-edge-litert>=2.0",
         "tqdm>=4.60",
+        "py-cpuinfo>=9",  # CPU feature flags for train.precision="auto"
     ],
     extras_require={
         "test": ["pytest>=8", "hypothesis>=6.100"],

@@ -1,24 +1,28 @@
-"""The real-footage demo: walkers tracked out of vtest.avi, a CMU mocap prior, training, an overlay strip.
+"""Real footage, measured: walkers tracked out of vtest.avi, masks from the video itself, a CMU mocap prior,
+training, and errors against PSEUDO labels on held-out people.
 
-    python benchmarks/real_people.py --out runs/real_people [--minutes 35] [--prepare-only]
-        [--real-data ../shared/data/real]
+    python benchmarks/real_people.py --out runs/real_people --prepare-only   # ~2 min: clips, masks, labels, prior
+    python benchmarks/real_people.py --out runs/real_people --minutes 60     # + training, test evaluation, strips
+        [--real-data ../shared/data/real] [--models ../shared/data/reference_models] [--config configs/real_people.py]
 
-1. Clips: ``python -m keypoints_tf.data.tracks --video REAL/vtest.avi --out OUT/clips --size 128`` (HOG people
-   detector, tracking, 128 px crops), then every 5th track (track_004, track_009, ...) is moved whole to
-   ``OUT/heldout``: those people are never trained on and are only drawn in the strip. ``OUT/split.json``
-   lists both sets.
-2. Prior: ``python -m keypoints_tf.data.mocap --bvh REAL/01_01.bvh REAL/01_03.bvh REAL/Boxing_Toes.bvh
-   --skeleton human17 --out OUT/prior.json --views 3 --frame-step 8 --contact-sheet OUT/prior_sheet.png``:
-   every 8th mocap frame (1,292 frames) seen by 3 random cameras, about 3,900 poses.
-3. Training (unless --prepare-only): ``python -m keypoints_tf.train --config=configs/real_people.py
-   --workdir=OUT/workdir --config.data.videos=OUT/clips --config.data.prior=OUT/prior.json
-   --config.train.max_minutes=M`` (log in OUT/train.log).
-4. The strip: the trained detector (`keypoints_tf.load(OUT/workdir)`) on 16 held-out frames, drawn with
-   `keypoints_tf.detect.draw_skeleton` (blue = the subject's left, orange = right, grey = centre), written
-   to docs/images/real_people_strip.png. These frames have no ground truth: the strip shows what the model
-   outputs, not an accuracy.
+1. Clips and masks: ``python -m keypoints_tf.data.tracks --video REAL/vtest.avi --out OUT/clips --size 128``
+   (HOG people detector, tracking, 128 px crops, foreground masks from a median background of the whole video).
+2. Split by track, never by looking at a frame: track i goes to **dev** when i % 5 == 4, to **test** when
+   i % 5 == 2, else to training. Dev is for choosing the recipe; test is evaluated once, at the end.
+   The held-out tracks are moved whole to OUT/heldout (their people are never trained on; a person whose
+   track broke in two can still appear in both halves: the tracker does not re-identify people).
+3. Pseudo labels (a measuring stick, never a training signal): ``python -m keypoints_tf.data.pseudo_labels``
+   labels the dev and test crops with BlazePose Full (OUT/dev, OUT/test: images/, masks/, annotations.json).
+4. Prior: ``python -m keypoints_tf.data.mocap --bvh REAL/01_01.bvh REAL/01_03.bvh REAL/Boxing_Toes.bvh
+   --skeleton human17 --out OUT/prior.json --views 3 --frame-step 8``: about 3,900 2D poses.
+5. Training (unless --prepare-only): ``python -m keypoints_tf.train --config=configs/real_people.py
+   --workdir=OUT/workdir --config.train.max_minutes=M`` (log in OUT/train.log); it evaluates on dev.
+6. Test: ``python -m keypoints_tf.evaluate --workdir=OUT/workdir --config.data.eval=OUT/test/annotations.json
+   --config.data.eval_masks=OUT/test/masks --output=OUT/test_eval.json``, and a per-joint table printed.
+7. Strips: 16 dev crops with the detector's keypoints, and the same crops with the pseudo labels,
+   written to OUT/strip_detector.png and OUT/strip_pseudo.png (README copies them to docs/images).
 
-Steps 1 and 2 are skipped when their outputs exist (delete OUT/clips, OUT/heldout or OUT/prior.json to redo).
+Steps 1-4 are skipped when their outputs exist (delete OUT to redo them).
 """
 
 import argparse
@@ -33,128 +37,157 @@ import cv2
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REAL_DATA = os.path.normpath(os.path.join(REPO, "..", "shared", "data", "real"))
+SHARED = os.path.normpath(os.path.join(REPO, "..", "shared", "data"))
 BVH_FILES = ("01_01.bvh", "01_03.bvh", "Boxing_Toes.bvh")
-HOLD_OUT_EVERY = 5
-STRIP = os.path.join(REPO, "docs", "images", "real_people_strip.png")
+SPLIT_EVERY, DEV_INDEX, TEST_INDEX = 5, 4, 2
+JOINTS_REPORTED = ("l_elbow", "r_elbow", "l_wrist", "r_wrist", "l_knee", "r_knee", "l_ankle", "r_ankle",
+                   "head_back", "pelvis")
 
 
-def prepare_clips(real_data, out):
-    """Tracks people in vtest.avi into OUT/clips and moves every 5th track to OUT/heldout."""
-    from keypoints_tf.data import tracks
-    clips, heldout = os.path.join(out, "clips"), os.path.join(out, "heldout")
+def split_tracks(names):
+    """{'train': [...], 'dev': [...], 'test': [...]} by track index alone."""
+    split = {"train": [], "dev": [], "test": []}
+    for i, name in enumerate(names):
+        part = {DEV_INDEX: "dev", TEST_INDEX: "test"}.get(i % SPLIT_EVERY, "train")
+        split[part].append(name)
+    return split
+
+
+def prepare(real_data, models, out):
+    """Steps 1-4; returns the split (written to OUT/split.json)."""
+    from keypoints_tf.data import mocap, pseudo_labels, tracks
     split_path = os.path.join(out, "split.json")
-    if os.path.isfile(split_path) and os.path.isdir(clips) and os.path.isdir(heldout):
-        print(f"reusing {clips} and {heldout}")
+    if os.path.isfile(split_path):
+        print(f"reusing {out} (split.json exists)")
         return json.load(open(split_path))
-    for folder in (clips, heldout):
-        shutil.rmtree(folder, ignore_errors=True)
+    clips = os.path.join(out, "clips")
+    if os.path.exists(clips):
+        sys.exit(f"error: {clips} exists but {split_path} does not (an interrupted preparation): "
+                 "remove OUT or choose another --out")
     video = os.path.join(real_data, "vtest.avi")
     print(f"$ python -m keypoints_tf.data.tracks --video {video} --out {clips} --size 128", flush=True)
     summary = tracks.main(["--video", video, "--out", clips, "--size", "128"])
     names = [t["name"] for t in summary["tracks"]]
-    lengths = {t["name"]: t["num_frames"] for t in summary["tracks"]}
-    held = [name for i, name in enumerate(names) if i % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1]
-    os.makedirs(heldout)
-    for name in held:
+    split = split_tracks(names)
+    split["num_frames"] = {t["name"]: t["num_frames"] for t in summary["tracks"]}
+    model = os.path.join(models, "pose_landmark_full.tflite")
+    for part in ("dev", "test"):
+        arguments = ["--clips", clips, "--tracks", *split[part], "--out", os.path.join(out, part), "--model", model]
+        print("$ python -m keypoints_tf.data.pseudo_labels " + " ".join(arguments), flush=True)
+        split[f"{part}_labels"] = pseudo_labels.main(arguments)
+    heldout = os.path.join(out, "heldout")
+    for name in split["dev"] + split["test"]:  # training never sees these people
         shutil.move(os.path.join(clips, name), os.path.join(heldout, name))
-    split = {"train": [n for n in names if n not in held], "heldout": held, "num_frames": lengths}
-    with open(split_path, "w") as f:
+        if os.path.isdir(os.path.join(clips, "masks", name)):
+            shutil.move(os.path.join(clips, "masks", name), os.path.join(heldout, "masks", name))
+    prior = os.path.join(out, "prior.json")
+    arguments = ["--bvh", *[os.path.join(real_data, n) for n in BVH_FILES], "--skeleton", "human17", "--out", prior,
+                 "--views", "3", "--frame-step", "8", "--contact-sheet", os.path.join(out, "prior_sheet.png")]
+    print("$ python -m keypoints_tf.data.mocap " + " ".join(arguments), flush=True)
+    mocap.main(arguments)
+    with open(split_path + ".tmp", "w") as f:
         json.dump(split, f, indent=1)
+    os.replace(split_path + ".tmp", split_path)
     return split
 
 
-def prepare_prior(real_data, out):
-    from keypoints_tf.data import mocap
-    prior = os.path.join(out, "prior.json")
-    if os.path.isfile(prior):
-        print(f"reusing {prior}")
-        return prior
-    bvh = [os.path.join(real_data, name) for name in BVH_FILES]
-    arguments = ["--bvh", *bvh, "--skeleton", "human17", "--out", prior, "--views", "3", "--frame-step", "8",
-                 "--contact-sheet", os.path.join(out, "prior_sheet.png")]
-    print("$ python -m keypoints_tf.data.mocap " + " ".join(arguments), flush=True)
-    mocap.main(arguments)
-    return prior
+def data_overrides(out, eval_part="dev"):
+    return [f"--config.data.videos={os.path.join(out, 'clips')}",
+            f"--config.data.masks={os.path.join(out, 'clips', 'masks')}",
+            f"--config.data.prior={os.path.join(out, 'prior.json')}",
+            f"--config.data.eval={os.path.join(out, eval_part, 'annotations.json')}",
+            f"--config.data.eval_masks={os.path.join(out, eval_part, 'masks')}"]
 
 
-def train(out, minutes):
+def train(out, config, minutes, extra):
     workdir = os.path.join(out, "workdir")
-    command = [sys.executable, "-m", "keypoints_tf.train", "--config=configs/real_people.py",
-               f"--workdir={workdir}", f"--config.data.videos={os.path.join(out, 'clips')}",
-               f"--config.data.prior={os.path.join(out, 'prior.json')}", f"--config.train.max_minutes={minutes}"]
+    command = [sys.executable, "-m", "keypoints_tf.train", f"--config={config}", f"--workdir={workdir}",
+               *data_overrides(out), f"--config.train.max_minutes={minutes}", *extra]
     log = os.path.join(out, "train.log")
     print("$", " ".join(command[1:]), f"> {log}", flush=True)
     start = time.time()
-    with open(log, "w") as f:
+    with open(log, "a") as f:
         subprocess.run(command, check=True, cwd=REPO, stdout=f, stderr=subprocess.STDOUT)
     print(f"trained in {(time.time() - start) / 60:.1f} min (wall, start-up included)")
     return workdir
 
 
-def heldout_frames(out, split, count=16):
-    """`count` (name, RGB frame) pairs spread evenly over the held-out tracks."""
-    names = split["heldout"]
-    per_track = -(-count // max(len(names), 1))
-    chosen = []
-    for name in names:
-        folder = os.path.join(out, "heldout", name)
-        files = sorted(os.listdir(folder))
-        for index in np.linspace(0, len(files) - 1, min(per_track, len(files))).round().astype(int):
-            image = cv2.cvtColor(cv2.imread(os.path.join(folder, files[index])), cv2.COLOR_BGR2RGB)
-            chosen.append((f"{name} f{index}", image))
-    return chosen[:count]
+def evaluate_test(out, workdir):
+    output = os.path.join(out, "test_eval.json")
+    command = [sys.executable, "-m", "keypoints_tf.evaluate", f"--workdir={workdir}", f"--output={output}",
+               *data_overrides(out, "test")[3:]]
+    print("$", " ".join(command[1:]), flush=True)
+    subprocess.run(command, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    return json.load(open(output))
 
 
-def draw_strip(out, split, workdir, columns=8):
+def report(name, metrics):
+    """One block of figures: error vs both baselines, per joint."""
+    print(f"{name} ({metrics.get('num_images')} crops, labels: {metrics.get('labels')}): "
+          f"error {metrics['error']:.2f}% (flip-fixed {metrics.get('flip_fixed_error', float('nan')):.2f}%), "
+          f"PCK@0.1 {metrics['pck@0.1']:.1f}%, oracle mean pose {metrics['oracle_mean_pose_error']:.2f}% "
+          f"(ratio {metrics['error'] / metrics['oracle_mean_pose_error']:.2f}), prior mean pose "
+          f"{metrics['mean_pose_error']:.2f}%, spread {metrics['prediction_spread']:.3f} vs labels "
+          f"{metrics['target_spread']:.3f}")
+    per, oracle = metrics["per_keypoint_error"], metrics["oracle_mean_pose_per_keypoint_error"]
+    print("  per joint (detector / oracle mean pose): " +
+          ", ".join(f"{j} {per[j]:.1f}/{oracle[j]:.1f}" for j in JOINTS_REPORTED))
+
+
+def strips(out, workdir, count=16, columns=8):
+    """Dev crops with the detector's keypoints, and with the pseudo labels (OUT/strip_*.png)."""
     import keypoints_tf
-    from keypoints_tf import evaluate
+    from keypoints_tf.data import coco
     from keypoints_tf.detect import draw_skeleton
+    labels = coco.read_coco_keypoints(os.path.join(out, "dev", "annotations.json"))
     detector = keypoints_tf.load(workdir)
-    tiles = []
-    frames = heldout_frames(out, split)
-    for label, image in frames:
+    chosen = np.linspace(0, len(labels) - 1, count).round().astype(int)
+    detected, pseudo = [], []
+    for i in chosen:
+        image = cv2.cvtColor(cv2.imread(labels.file_names[i]), cv2.COLOR_BGR2RGB)
         detection = detector.detect(image)
-        tile = draw_skeleton(image, detection.keypoints, detection.confidence, detector.skeleton, threshold=0.0)
-        cv2.putText(tile, label, (3, tile.shape[0] - 5), cv2.FONT_HERSHEY_PLAIN, 0.8, (255, 255, 255), 1, cv2.LINE_AA)
-        tiles.append(tile)
-    tiles += [np.zeros_like(tiles[0])] * (-len(tiles) % columns)
-    rows = [np.concatenate(tiles[i:i + columns], axis=1) for i in range(0, len(tiles), columns)]
-    os.makedirs(os.path.dirname(STRIP), exist_ok=True)
-    cv2.imwrite(STRIP, cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
-    metrics = evaluate.read_metrics(workdir)
-    caption = (f"{os.path.relpath(STRIP, REPO)}: keypoints detected by configs/real_people.py (step "
-               f"{metrics.get('step', '?')}, {metrics.get('minutes', float('nan')):.0f} training minutes) on "
-               f"{len(frames)} frames of {len(split['heldout'])} held-out tracks of vtest.avi, people never seen in "
-               "training. Blue = the subject's left, orange = right, grey = centre; every keypoint is drawn. "
-               "There is no ground truth for these frames: this shows what the model outputs, not how accurate "
-               "it is.")
-    with open(os.path.join(out, "strip_caption.txt"), "w") as f:
-        f.write(caption + "\n")
-    print(caption)
+        scale = 2  # 256 px tiles, lines readable
+        big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        detected.append(draw_skeleton(big, detection.keypoints * scale, detection.confidence, detector.skeleton,
+                                      threshold=0.0))
+        pseudo.append(draw_skeleton(big, labels.keypoints_pixels[i] * scale, labels.visible[i].astype(np.float32),
+                                    labels.skeleton, threshold=0.5))
+    for name, tiles in (("strip_detector.png", detected), ("strip_pseudo.png", pseudo)):
+        rows = [np.concatenate(tiles[r:r + columns], axis=1) for r in range(0, len(tiles), columns)]
+        cv2.imwrite(os.path.join(out, name), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
+    print(f"wrote {out}/strip_detector.png and strip_pseudo.png ({count} dev crops)")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", required=True, help="folder for clips/, heldout/, prior.json and workdir/")
-    parser.add_argument("--minutes", type=float, default=35.0, help="training wall-clock budget")
-    parser.add_argument("--prepare-only", action="store_true", help="write the clips and the prior, then stop")
-    parser.add_argument("--real-data", default=REAL_DATA, help="folder with vtest.avi and the BVH files")
-    args = parser.parse_args()
+    parser.add_argument("--out", required=True, help="folder for clips/, heldout/, dev/, test/, prior.json, workdir/")
+    parser.add_argument("--minutes", type=float, default=60.0, help="training wall-clock budget")
+    parser.add_argument("--prepare-only", action="store_true", help="write clips, masks, labels and prior, then stop")
+    parser.add_argument("--real-data", default=os.path.join(SHARED, "real"), help="folder with vtest.avi and BVH files")
+    parser.add_argument("--models", default=os.path.join(SHARED, "reference_models"),
+                        help="folder with pose_landmark_full.tflite (pseudo labels)")
+    parser.add_argument("--config", default="configs/real_people.py")
+    args, extra = parser.parse_known_args()
     missing = [f for f in ("vtest.avi",) + BVH_FILES if not os.path.isfile(os.path.join(args.real_data, f))]
+    if not os.path.isfile(os.path.join(args.models, "pose_landmark_full.tflite")):
+        missing.append(os.path.join(args.models, "pose_landmark_full.tflite"))
     if missing:
         sys.exit(f"error: {args.real_data}: missing {missing} (see ../shared/data/real/README.md)")
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
-    split = prepare_clips(args.real_data, out)
-    prepare_prior(args.real_data, out)
-    lengths = split["num_frames"]
-    print(f"clips: {len(split['train'])} training tracks ({sum(lengths[n] for n in split['train'])} frames), "
-          f"{len(split['heldout'])} held-out tracks ({sum(lengths[n] for n in split['heldout'])} frames)")
+    split = prepare(args.real_data, args.models, out)
+    frames = split["num_frames"]
+    for part in ("train", "dev", "test"):
+        labelled = split.get(f"{part}_labels", {}).get("crops_kept")
+        print(f"{part}: {len(split[part])} tracks, {sum(frames[n] for n in split[part])} frames"
+              + (f", {labelled} pseudo-labelled crops" if labelled else ""))
     if args.prepare_only:
         return
-    workdir = train(out, args.minutes)
-    draw_strip(out, split, workdir)
+    workdir = train(out, args.config, args.minutes, extra)
+    from keypoints_tf import evaluate
+    report("dev", evaluate.read_metrics(workdir))
+    report("test", evaluate_test(out, workdir))
+    strips(out, workdir)
 
 
 if __name__ == "__main__":

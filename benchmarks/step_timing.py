@@ -21,7 +21,7 @@ from keypoints_tf.data import pipeline, synthetic
 
 
 def time_steps(config, world, steps, bfloat16):
-    config.train.mixed_precision = bfloat16  # build_model builds in the config's precision
+    config.train.precision = "bfloat16" if bfloat16 else "float32"  # build_model builds in the config's precision
     config.data.source = "folders"
     config.data.update({"videos": f"{world}/videos", "masks": f"{world}/masks", "prior": f"{world}/prior.json",
                         "eval": ""})

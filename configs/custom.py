@@ -24,7 +24,6 @@ def get_config(arg: str = ""):
     config.model.skeleton_skips = True
     config.loss.equivariance_weight = 100.0
     config.train.regressor_pretrain_steps = 3000
-    config.train.mixed_precision = True
     if arg == "smoke":
         shrink_for_smoke(config)
     elif arg:

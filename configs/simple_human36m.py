@@ -42,7 +42,6 @@ def get_config(arg: str = ""):
     config.model.skeleton_skips = True
     config.loss.equivariance_weight = 100.0
     config.train.regressor_pretrain_steps = 10_000
-    config.train.mixed_precision = True  # bfloat16 on recent GPUs
     if arg == "smoke":
         shrink_for_smoke(config)
         config.data.max_frames = 64

@@ -22,7 +22,6 @@ def get_config(arg: str = ""):
     # are compared at the same budget and schedule.
     config.train.steps = 13000
     config.train.decay_to = 0.1
-    config.train.mixed_precision = True
     if arg == "smoke":
         shrink_for_smoke(config)
     elif arg:

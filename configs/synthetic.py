@@ -27,7 +27,6 @@ def get_config(arg: str = ""):
     # 4.3% -> 5.6% over the last 10 minutes of a constant-rate run), the decay lets it settle.
     config.train.steps = 3200
     config.train.decay_to = 0.1
-    config.train.mixed_precision = True  # bfloat16: about 1.5x faster on CPUs with AVX512-BF16/AMX
     if arg == "smoke":
         shrink_for_smoke(config)
     elif arg:

@@ -7,7 +7,7 @@ import logging
 
 import keras
 
-from keypoints_tf import losses
+from keypoints_tf import losses, precision
 from keypoints_tf.gan import KeypointGAN
 from keypoints_tf.models import (ImageGenerator, ImagePool, ImageToSkeleton, KeypointRegressor,
                                  SkeletonDiscriminator, line_sigma)
@@ -30,9 +30,6 @@ def dtype_policy(name: str):
         keras.config.set_dtype_policy(previous)
 
 
-def precision_policy(config) -> str:
-    """The Keras dtype policy a config trains and evaluates under."""
-    return "mixed_bfloat16" if config.train.mixed_precision else "float32"
 
 
 def renderer_sigma(config) -> float:
@@ -92,14 +89,14 @@ def build_reconstruction_loss(config):
     return PixelSSIMLoss()
 
 
-def learning_rate_schedule(config):
+def learning_rate_schedule(config, scale=None):
     """The constant learning rate of the reference, or (decay_to < 1) constant for the first half of
-    config.train.steps, then linear down to decay_to x the rate: late GAN oscillation averages out."""
+    config.train.steps, then linear down to decay_to x the rate: late GAN oscillation averages out.
+    `scale`: a variable multiplying the rate (lowered by the collapse alarm's roll-back)."""
     rate, fraction = config.train.learning_rate, config.train.decay_to
-    if fraction >= 1.0:
-        return rate
     steps = max(2, config.train.steps)
-    return _HoldThenLinear(rate, steps // 2, steps, fraction)
+    schedule = _HoldThenLinear(rate, steps // 2, steps, min(fraction, 1.0))
+    return schedule if scale is None else _Scaled(schedule, scale)
 
 
 class _HoldThenLinear(keras.optimizers.schedules.LearningRateSchedule):
@@ -116,18 +113,31 @@ class _HoldThenLinear(keras.optimizers.schedules.LearningRateSchedule):
                 "fraction": self.fraction}
 
 
+class _Scaled(keras.optimizers.schedules.LearningRateSchedule):
+    def __init__(self, schedule, scale):
+        self.schedule, self.scale = schedule, scale
+
+    def __call__(self, step):
+        return self.schedule(step) * keras.ops.convert_to_tensor(self.scale)
+
+    def get_config(self):
+        return {"schedule": self.schedule.get_config()}
+
+
 def build_model(config, skeleton: Skeleton, global_batch_size: int):
     """A compiled KeypointGAN (config.method == 'keypoint_gan') or SupervisedDetector ('supervised'), its
-    layers in the config's precision (`precision_policy`) whatever the global policy is."""
-    with dtype_policy(precision_policy(config)):
+    layers in the config's precision (`keypoints_tf.precision`) whatever the global policy is."""
+    with dtype_policy(precision.policy_name(config)):
         return _build_model(config, skeleton, global_batch_size)
 
 
 def _build_model(config, skeleton: Skeleton, global_batch_size: int):
     phi, eta = build_detector_networks(config, skeleton.num_keypoints)
+    # One multiplier of every player's rate, saved in checkpoints (the collapse alarm's roll-back lowers it).
+    scale = keras.Variable(1.0, trainable=False, dtype="float32", name="learning_rate_scale")
 
     def adam():
-        return keras.optimizers.Adam(learning_rate_schedule(config), beta_1=config.train.beta_1,
+        return keras.optimizers.Adam(learning_rate_schedule(config, scale), beta_1=config.train.beta_1,
                                      beta_2=config.train.beta_2)
 
     if config.method == "supervised":
@@ -156,5 +166,6 @@ def _build_model(config, skeleton: Skeleton, global_batch_size: int):
                       regressor_pretrain_optimizer=pretrain)
     else:
         raise ValueError(f"config.method must be 'keypoint_gan' or 'supervised', got {config.method!r}")
+    model.learning_rate_scale = scale
     model.build_all(config.image_size, skeleton.num_keypoints)
     return model

@@ -47,7 +47,8 @@ class TrainingState:
         self.model, self.config = model, config
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         objects = {"step": self.step, "image_to_skeleton": NetworkWeights(model.image_to_skeleton),
-                   "keypoint_regressor": NetworkWeights(model.keypoint_regressor)}
+                   "keypoint_regressor": NetworkWeights(model.keypoint_regressor),
+                   "learning_rate_scale": model.learning_rate_scale}
         self.reference_regressor = None
         if hasattr(model, "image_generator"):  # KeypointGAN
             _, self.reference_regressor = build_detector_networks(config, model.keypoint_regressor.num_keypoints)
@@ -83,15 +84,29 @@ class TrainingState:
         for scratch in glob.glob(os.path.join(self.directory, "ckpt-*_temp")):  # left by a kill mid-write
             shutil.rmtree(scratch, ignore_errors=True)
         candidates = list(reversed(self.manager.checkpoints))
+        step = self._restore_first_readable(candidates)
+        if step is None and candidates:
+            raise ModelFileError(f"{self.directory}: none of the checkpoints {candidates} could be read; "
+                                 "move the folder away to start from scratch")
+        return step or 0
+
+    def restore_at_most(self, step: int) -> int | None:
+        """Restores the newest readable checkpoint written at or before `step`; its step, or None."""
+        candidates = [p for p in reversed(self.manager.checkpoints) if _checkpoint_step(p) <= step]
+        return self._restore_first_readable(candidates)
+
+    def _restore_first_readable(self, candidates) -> int | None:
         for i, path in enumerate(candidates):
             try:
                 status = self.checkpoint.restore(path)
                 try:
                     status.assert_existing_objects_matched()
                 except AssertionError as e:
-                    if "unmatched objects" in str(e) and str(e).count("<Variable") == str(e).count("seed_generator_state"):
-                        logging.warning("%s has no random state for the history pool (written by an older "
-                                        "version): the pool's draws restart", path)
+                    missing = [name for name in _OPTIONAL_STATE if name in str(e)]
+                    if "unmatched objects" in str(e) and str(e).count("<Variable") == sum(
+                            str(e).count(name) for name in missing):
+                        logging.warning("%s has no %s (written by an older version): starting from defaults",
+                                        path, " or ".join(sorted(missing)))
                     else:
                         raise
                 status.expect_partial()
@@ -106,15 +121,13 @@ class TrainingState:
                 continue
             step = int(self.step.numpy())
             if i:
-                logging.warning("resumed from an older checkpoint %s (step %d): newer ones were corrupt", path, step)
+                logging.warning("resumed from an older checkpoint %s (step %d): newer ones were corrupt or "
+                                "too new", path, step)
             else:
                 logging.info("resumed from %s at step %d", path, step)
             self._last_saved_step = step
             return step
-        if candidates:
-            raise ModelFileError(f"{self.directory}: none of the checkpoints {candidates} could be read; "
-                                 "move the folder away to start from scratch")
-        return 0
+        return None
 
     def restore_latest_good(self) -> int:
         """Goes back to the newest readable checkpoint (after a non-finite loss); returns its step."""
@@ -144,6 +157,14 @@ class TrainingState:
         if not self.chief:
             shutil.rmtree(self._scratch, ignore_errors=True)
         self._last_save_time, self._last_saved_step = time.time(), step
+
+
+# State that checkpoints of older versions lack; it then starts from its initial value.
+_OPTIONAL_STATE = ("seed_generator_state", "learning_rate_scale")
+
+
+def _checkpoint_step(path: str) -> int:
+    return int(path.rsplit("-", 1)[-1])
 
 
 def _is_shape_mismatch(error) -> bool:

@@ -83,11 +83,20 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.train.beta_1 = 0.5
     config.train.beta_2 = 0.999
     config.train.clip_norm = 1.0
-    config.train.mixed_precision = False  # bfloat16 compute (CPUs with AMX/AVX512-BF16, TPUs, recent GPUs)
+    # "auto": bfloat16 where the hardware runs it natively (CPUs with AMX/AVX512-BF16, GPUs of compute
+    # capability >= 8.0), else float32; or force "bfloat16" / "float32" (keypoints_tf.precision).
+    config.train.precision = "auto"
     config.train.jit_compile = False
     config.train.max_minutes = 0.0       # stop after this much training wall time (0 = no limit)
     config.train.strategy = "auto"       # auto (Mirrored over local GPUs), mirrored, multi_worker, default
-    config.train.max_rollbacks = 3       # non-finite losses: roll back to the last checkpoint at most this often
+    config.train.max_rollbacks = 3       # non-finite losses / collapse: roll back at most this often
+    # The collapse alarm (keypoints_tf.collapse): keypoint spread across a batch < collapse_ratio x the prior's
+    # for collapse_patience GAN steps -> "warn" (log + TensorBoard), "rollback" (to the last healthy
+    # checkpoint, rates x collapse_rate_factor), "stop", or "off".
+    config.train.collapse_action = "warn"
+    config.train.collapse_ratio = 0.25
+    config.train.collapse_patience = 300
+    config.train.collapse_rate_factor = 0.5
 
     config.log = ml_collections.ConfigDict()
     config.log.every_steps = 50

@@ -72,8 +72,15 @@ class Evaluator:
         if self.data.eval_groups is not None:
             out.update(group_metrics(predicted, target, skeleton, visible, self.data.eval_groups,
                                      self.data.eval_group_names))
+        # Baselines: the prior's mean pose (what a detector that ignores the image would say), and the
+        # oracle mean pose, the mean of the evaluation labels themselves (it knows the test set's average).
         baseline = metrics_lib.mean_pose_metrics(self.data.prior, target, skeleton, visible)
+        oracle = metrics_lib.mean_pose_metrics(target, target, skeleton, visible)
         out["mean_pose_error"] = baseline["error"]
+        out["mean_pose_per_keypoint_error"] = baseline["per_keypoint_error"]
+        out["oracle_mean_pose_error"] = oracle["error"]
+        out["oracle_mean_pose_per_keypoint_error"] = oracle["per_keypoint_error"]
+        out["labels"] = self.data.eval_labels
         out["prediction_spread"] = float(predicted.std(0).mean())
         out["target_spread"] = float(np.asarray(target).std(0).mean())
         out["num_images"] = int(len(target))
@@ -149,7 +156,8 @@ class History:
 
     def add(self, metrics: dict):
         entry = {k: metrics[k] for k in ("step", "minutes", "error", "flip_fixed_error",
-                                         "error_left_right_agnostic", "mean_pose_error") if k in metrics}
+                                         "error_left_right_agnostic", "mean_pose_error", "oracle_mean_pose_error",
+                                         "prediction_spread", "labels") if k in metrics}
         self.entries.append(entry)
         if self.path:
             with open(self.path, "a") as f:
@@ -157,8 +165,8 @@ class History:
 
 
 def summary_line(metrics: dict) -> str:
-    keys = ("step", "minutes", "error", "flip_fixed_error", "error_left_right_agnostic", "pck@0.1",
-            "mean_pose_error", "prediction_spread", "nme_interocular", "error_group_mean")
+    keys = ("step", "minutes", "labels", "error", "flip_fixed_error", "error_left_right_agnostic", "pck@0.1",
+            "mean_pose_error", "oracle_mean_pose_error", "prediction_spread", "nme_interocular", "error_group_mean")
     parts = []
     for key in keys:
         if key in metrics:

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from keypoints_tf import build, checkpoints, evaluate, image_grid
+from keypoints_tf import build, checkpoints, collapse, evaluate, image_grid
 from keypoints_tf.data import pipeline, synthetic
 from keypoints_tf.errors import TrainingError
 
@@ -145,6 +145,8 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
                          mininterval=5.0, disable=not chief)
     started, budget = time.time(), 60.0 * config.train.max_minutes
     step, metrics, rollbacks = start_step, {}, []
+    monitor = None if supervised or config.train.collapse_action == "off" else collapse.CollapseMonitor(
+        config.train.collapse_ratio, config.train.collapse_patience, healthy_step=max(start_step, pretrain_steps))
     while step < total_steps:
         if budget and time.time() - started > budget:
             logging.info("stopping at step %d: reached max_minutes=%s", step, config.train.max_minutes)
@@ -168,6 +170,13 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
             for tracker in model.metrics:
                 tracker.reset_state()
             progress.set_postfix({k: f"{v:.3g}" for k, v in values.items() if k in _SHOWN}, refresh=False)
+            if monitor is not None and step > pretrain_steps:
+                restored = _watch_collapse(monitor, state, model, config, step, values, writer, rollbacks)
+                if restored is not None:
+                    step = restored
+                    progress.reset(total=total_steps)
+                    progress.update(step)
+                    continue
         if step % config.log.eval_every_steps == 0 or step == total_steps:
             metrics = evaluator.evaluate()
             metrics.update(step=step, minutes=history.minutes(time.time() - started))
@@ -211,6 +220,39 @@ def _roll_back(state, model, step, rollbacks, outputs, max_rollbacks):
     logging.warning("non-finite loss %s at step %d: rolled back to step %d (roll-back %d of at most %d)",
                     bad, step + 1, restored, len(rollbacks), max_rollbacks)
     return restored
+
+
+def _watch_collapse(monitor, state, model, config, step, values, writer, rollbacks):
+    """The collapse alarm (`keypoints_tf.collapse`): returns the step rolled back to, or None to go on."""
+    spread, prior = values["keypoint_spread"], values["prior_spread"]
+    alarm = monitor.update(step, spread, prior)
+    with writer.as_default(step=step):
+        tf.summary.scalar("train/spread_ratio", spread / max(prior, 1e-12))
+        tf.summary.scalar("train/collapse_alarm", float(alarm))
+        if alarm:
+            tf.summary.text("train/collapse", monitor.message(step, spread, prior))
+    if not alarm:
+        return None
+    action = config.train.collapse_action
+    logging.warning("*** %s Action: %s (config.train.collapse_action). ***", monitor.message(step, spread, prior),
+                    action)
+    if action == "warn":
+        return None
+    if action == "rollback" and len(rollbacks) < config.train.max_rollbacks:
+        restored = state.restore_at_most(monitor.healthy_step)
+        if restored is not None:
+            rollbacks.append(step)
+            model.learning_rate_scale.assign(model.learning_rate_scale * config.train.collapse_rate_factor)
+            for tracker in model.metrics:
+                tracker.reset_state()
+            monitor.reset(restored)
+            logging.warning("rolled back to step %d, learning rates now x%.3g", restored,
+                            float(model.learning_rate_scale.numpy()))
+            return restored
+    state.save(step)
+    raise TrainingError(f"{monitor.message(step, spread, prior)} Stopped (config.train.collapse_action={action!r}"
+                        + (f", no healthy checkpoint or {len(rollbacks)} roll-backs already" if action == "rollback"
+                           else "") + "). Try a lower config.train.learning_rate or config.loss.adversarial_weight.")
 
 
 _SHOWN = ("reconstruction_loss", "adversarial_loss", "discriminator_loss", "regressor_prior_error",

@@ -22,10 +22,18 @@ def load_config(workdir: str, overrides: dict | None = None) -> ml_collections.C
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelFileError(f"{path}: unreadable config ({e})") from None
     config = get_default_config()
-    config.update_from_flattened_dict(_flatten(values))
+    config.update_from_flattened_dict(upgrade_fields(_flatten(values)))
     for key, value in (overrides or {}).items():
         config.update_from_flattened_dict({key: value})
     return config
+
+
+def upgrade_fields(flat: dict) -> dict:
+    """Fields of older workdirs under their current names: train.mixed_precision (bool) -> train.precision."""
+    flat = dict(flat)
+    if "train.mixed_precision" in flat:
+        flat.setdefault("train.precision", "bfloat16" if flat.pop("train.mixed_precision") else "float32")
+    return flat
 
 
 def _flatten(values: dict, prefix: str = "") -> dict:

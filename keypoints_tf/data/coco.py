@@ -35,6 +35,8 @@ class KeypointSet:
         image_sizes: (N, 2) int, (width, height) of each annotation's image.
         file_names: N paths resolved relative to the JSON file's folder (None where the file has no name).
         path: the JSON file it came from.
+        pseudo_labels: True where the file's ``info.pseudo_labels`` says its labels come from another model
+            (`keypoints_tf.data.pseudo_labels`): a measuring stick, not ground truth.
     """
 
     skeleton: Skeleton
@@ -43,6 +45,7 @@ class KeypointSet:
     image_sizes: np.ndarray
     file_names: list
     path: str = ""
+    pseudo_labels: bool = False
 
     def __len__(self):
         return len(self.keypoints_pixels)
@@ -163,9 +166,10 @@ def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
         names.append(resolved)
     if not keypoints:
         _fail(path, "no keypoint annotations found")
+    info = data.get("info")
     return KeypointSet(skeleton=file_skeleton, keypoints_pixels=np.stack(keypoints).astype(np.float32),
                        visible=np.stack(visible), image_sizes=np.asarray(sizes, np.int32), file_names=names,
-                       path=path)
+                       path=path, pseudo_labels=isinstance(info, dict) and info.get("pseudo_labels") is True)
 
 
 def write_coco_keypoints(path: str, skeleton: Skeleton, keypoints_pixels, image_sizes,

@@ -296,6 +296,12 @@ def parse_args(argv):
     parser.add_argument("--frame-step", type=int, default=4,
                         help="use every N-th mocap frame (default 4: 120 Hz mocap -> 30 Hz)")
     parser.add_argument("--mapping", help="JSON file mapping keypoint names to BVH joint names")
+    defaults = CameraRanges()
+    parser.add_argument("--yaw", type=float, nargs=2, default=defaults.yaw, metavar=("MIN", "MAX"),
+                        help=f"camera yaw range, degrees (default {defaults.yaw[0]:g} {defaults.yaw[1]:g})")
+    parser.add_argument("--pitch", type=float, nargs=2, default=defaults.pitch, metavar=("MIN", "MAX"),
+                        help="camera pitch range, degrees, positive looks down (default "
+                             f"{defaults.pitch[0]:g} {defaults.pitch[1]:g}; an elevated camera: e.g. 15 45)")
     parser.add_argument("--contact-sheet", help="also render 48 poses to this PNG")
     return parser.parse_args(argv)
 
@@ -306,8 +312,9 @@ def main(argv=None):
     start = time.time()
     skeleton = get_skeleton(args.skeleton)
     mapping = load_mapping(args.mapping) if args.mapping else None
+    cameras = dataclasses.replace(CameraRanges(), yaw=tuple(args.yaw), pitch=tuple(args.pitch))
     keypoints, sources, summary = make_prior(args.bvh, skeleton, views=args.views, seed=args.seed, size=args.size,
-                                             frame_step=args.frame_step, mapping=mapping)
+                                             frame_step=args.frame_step, mapping=mapping, cameras=cameras)
     write_coco_keypoints(args.out, skeleton, keypoints, (args.size, args.size),
                          extra={"info": {"description": "2D pose prior from motion capture "
                                                         "(keypoints_tf.data.mocap)", **summary}})

@@ -41,6 +41,8 @@ class TrainingData:
         eval_keypoints: (E, K, 2) normalised or None; eval_visible: (E, K) bool.
         frame_keypoints: (N, K, 2) normalised labels of every training frame, or None.
         backgrounds: (V, S, S, 3) uint8 per-video median frame, used where there are no masks.
+        eval_labels: "ground truth", or "pseudo" where the evaluation labels come from another model
+            (`keypoints_tf.data.pseudo_labels`; every reported error then says so).
         eval_groups: (E,) int group of each evaluation image (e.g. its activity) or None; metrics are then
             also averaged per group, then over groups. eval_group_names: the name of each group id.
     """
@@ -51,6 +53,7 @@ class TrainingData:
     eval_images: Optional[np.ndarray] = None
     eval_keypoints: Optional[np.ndarray] = None
     eval_visible: Optional[np.ndarray] = None
+    eval_labels: str = "ground truth"
     frame_keypoints: Optional[np.ndarray] = None
     backgrounds: Optional[np.ndarray] = None
     eval_groups: Optional[np.ndarray] = None
@@ -103,6 +106,7 @@ def load_training_data(data_config, image_size: int) -> TrainingData:
         data.eval_images = videos.load_labelled_images(eval_set.file_names, image_size)
         data.eval_keypoints = eval_set.normalized(image_size)
         data.eval_visible = eval_set.visible
+        data.eval_labels = "pseudo" if eval_set.pseudo_labels else "ground truth"
     if data_config.get("train_labels"):
         data.frame_keypoints = _frame_labels(_resolve(data_config, "train_labels"), skeleton, videos_dir,
                                              collection, image_size)

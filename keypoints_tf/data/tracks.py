@@ -1,7 +1,7 @@
 """Raw video -> object-centred clips of people, in the bring-your-own video format.
 
     python -m keypoints_tf.data.tracks --video vtest.avi --out clips/ [--size 128 --margin 0.1 --min-length 20
-        --stride 2 --detect-height 720 --max-frames N]
+        --stride 2 --detect-height 720 --max-frames N --no-masks]
 
 Steps:
 1. **Detect** people with OpenCV's HOG people detector (`cv2.HOGDescriptor_getDefaultPeopleDetector()`, no
@@ -15,7 +15,11 @@ Steps:
    frames between detections, and smoothed with a Gaussian over time (the height more strongly).
 4. **Crop**: a square of side ``height * (1 + margin)`` centred on the box (HOG boxes are 1:2 with the
    person about 3/4 of the height), zero-padded outside the frame, resized to `--size` px.
-5. **Write** ``OUT/track_000/000000.png ...`` (`keypoints_tf.data.videos` reads it) and ``OUT/tracks.json``:
+5. **Masks** (default; ``--no-masks`` skips): a background model of the whole video (temporal median, static
+   camera) gives each frame's foreground; cropped with each track into ``OUT/masks/track_000/000000.png``,
+   keeping the person at the crop's centre (`keypoints_tf.data.background`). Where the camera moves, no
+   masks are written and a warning says so.
+6. **Write** ``OUT/track_000/000000.png ...`` (`keypoints_tf.data.videos` reads it) and ``OUT/tracks.json``:
    per track its first frame, length, detection count and the crop square of every frame as
    ``[x0, y0, side]`` in frame pixels (a crop pixel u maps to the frame as ``x0 + u * side / size``).
    Tracks shorter than `--min-length` frames are dropped (a clip needs frames at several gaps to give
@@ -36,7 +40,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from keypoints_tf.data import videos
+from keypoints_tf.data import background, videos
 
 from keypoints_tf.errors import DataError
 
@@ -133,8 +137,9 @@ class PeopleDetector:
 open_video = videos.open_video
 
 
-def detect_video(path: str, settings: TrackerSettings = TrackerSettings(), max_frames: Optional[int] = None):
-    """Runs the detector on every `settings.stride`-th frame.
+def detect_video(path: str, settings: TrackerSettings = TrackerSettings(), max_frames: Optional[int] = None,
+                 on_frame=None):
+    """Runs the detector on every `settings.stride`-th frame; `on_frame(index, frame)` sees every frame read.
 
     Returns:
         detections: {frame index: (N, 5) x, y, w, h, score in frame pixels}.
@@ -152,6 +157,8 @@ def detect_video(path: str, settings: TrackerSettings = TrackerSettings(), max_f
             if not ok:
                 break
             frame_size = (frame.shape[1], frame.shape[0])
+            if on_frame is not None:
+                on_frame(index, frame)
             if index % settings.stride == 0:
                 detections[index] = detector(frame)
             index += 1
@@ -274,16 +281,34 @@ def crop_square(frame: np.ndarray, square, size: int) -> np.ndarray:
 # === The whole pipeline ===
 
 def extract_tracks(video: str, out: str, size: int = 128, margin: float = 0.1, min_length: int = 20,
-                   settings: TrackerSettings = TrackerSettings(), max_frames: Optional[int] = None) -> dict:
-    """Detects, links, smooths and crops; writes OUT/track_XXX/NNNNNN.png and OUT/tracks.json.
+                   settings: TrackerSettings = TrackerSettings(), max_frames: Optional[int] = None,
+                   masks: bool = True, mask_settings: background.BackgroundSettings = background.BackgroundSettings()
+                   ) -> dict:
+    """Detects, links, smooths and crops; writes OUT/track_XXX/NNNNNN.png, OUT/tracks.json and, with `masks`,
+    OUT/masks/track_XXX/NNNNNN.png (foreground masks of the tracked person, `keypoints_tf.data.background`).
 
+    Where the camera moves no masks are written (a logged warning) and the summary's "masks" is null.
     Returns the summary written to tracks.json.
     """
     if min_length < 2:
         raise DataError(f"min_length must be >= 2 (a clip needs two frames for a pair), got {min_length}")
     start = time.time()
-    detections, num_frames, frame_size, fps = detect_video(video, settings, max_frames)
+    sampler = None
+    if masks:
+        capture = open_video(video)
+        expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        capture.release()
+        expected = min(expected, max_frames) if max_frames and expected else (expected or max_frames or 1000)
+        sampler = background.BackgroundSampler(expected, mask_settings)
+    detections, num_frames, frame_size, fps = detect_video(video, settings, max_frames,
+                                                           on_frame=sampler.add if sampler else None)
     detect_seconds = time.time() - start
+    backdrop = None
+    if sampler is not None:
+        try:
+            backdrop = sampler.background()
+        except background.MovingCameraError as e:
+            background.log_moving_camera(video, e)
     tracks = link_detections(detections, settings)
     kept = []
     for track in tracks:
@@ -294,9 +319,12 @@ def extract_tracks(video: str, out: str, size: int = 128, margin: float = 0.1, m
             kept.append((track, frames, crop_squares(centres, heights, margin)))
     os.makedirs(out, exist_ok=True)
     names = [f"track_{i:03d}" for i in range(len(kept))]
+    masks_dir = os.path.join(out, "masks") if backdrop is not None else None
     by_frame = {}
     for name, (_, frames, squares) in zip(names, kept):
         os.makedirs(os.path.join(out, name), exist_ok=True)
+        if masks_dir:
+            os.makedirs(os.path.join(masks_dir, name), exist_ok=True)
         for n, (frame, square) in enumerate(zip(frames, squares)):
             by_frame.setdefault(int(frame), []).append((name, n, square))
     capture = open_video(video)
@@ -305,15 +333,20 @@ def extract_tracks(video: str, out: str, size: int = 128, margin: float = 0.1, m
             ok, frame = capture.read()
             if not ok:
                 raise DataError(f"{video}: frame {index} decoded in the first pass but not in the second")
-            for name, n, square in by_frame.get(index, []):
-                path = os.path.join(out, name, f"{n:06d}.png")
-                if not cv2.imwrite(path, crop_square(frame, square, size)):
-                    raise DataError(f"{path}: could not write the PNG")
+            if index not in by_frame:
+                continue
+            mask = background.foreground_mask(frame, backdrop, mask_settings) if masks_dir else None
+            for name, n, square in by_frame[index]:
+                _write_png(os.path.join(out, name, f"{n:06d}.png"), crop_square(frame, square, size))
+                if mask is not None:
+                    _write_png(os.path.join(masks_dir, name, f"{n:06d}.png"),
+                               background.central_figure(crop_square(mask, square, size), mask_settings))
     finally:
         capture.release()
     summary = {
         "video": os.path.abspath(video), "num_frames": num_frames, "frame_size": list(frame_size), "fps": fps,
         "size": size, "margin": margin, "min_length": min_length, "settings": dataclasses.asdict(settings),
+        "masks": dataclasses.asdict(mask_settings) if masks_dir else None,
         "num_detections": int(sum(len(d) for d in detections.values())), "num_raw_tracks": len(tracks),
         "detect_seconds": round(detect_seconds, 2), "seconds": round(time.time() - start, 2),
         "tracks": [{"name": name, "first_frame": int(frames[0]), "num_frames": len(frames),
@@ -324,6 +357,11 @@ def extract_tracks(video: str, out: str, size: int = 128, margin: float = 0.1, m
     with open(os.path.join(out, "tracks.json"), "w") as f:
         json.dump(summary, f)
     return summary
+
+
+def _write_png(path: str, image: np.ndarray):
+    if not cv2.imwrite(path, image):
+        raise DataError(f"{path}: could not write the PNG")
 
 
 def parse_args(argv):
@@ -341,6 +379,9 @@ def parse_args(argv):
     parser.add_argument("--max-gap", type=int, default=defaults.max_gap,
                         help="frames a track may miss detections before it ends")
     parser.add_argument("--max-frames", type=int, help="read at most this many frames (quick runs)")
+    parser.add_argument("--masks", action=argparse.BooleanOptionalAction, default=True,
+                        help="write foreground masks of each tracked person to OUT/masks (static camera; "
+                             "default on, --no-masks to skip)")
     return parser.parse_args(argv)
 
 
@@ -352,7 +393,7 @@ def main(argv=None):
     settings = dataclasses.replace(TrackerSettings(), stride=args.stride, max_gap=args.max_gap,
                                    detect_height=args.detect_height or None)
     summary = extract_tracks(args.video, args.out, size=args.size, margin=args.margin, min_length=args.min_length,
-                             settings=settings, max_frames=args.max_frames)
+                             settings=settings, max_frames=args.max_frames, masks=args.masks)
     lengths = sorted((t["num_frames"] for t in summary["tracks"]), reverse=True)
     logging.info("%d track(s) of >= %d frames from %d frames (%d detections) in %.1f s (detection %.1f s); "
                  "lengths %s; wrote %s", len(lengths), args.min_length, summary["num_frames"],

@@ -1,0 +1,128 @@
+"""Masks from the footage itself (keypoints_tf.data.background) and their use by the tracks CLI."""
+
+import logging
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from keypoints_tf.data import background, tracks
+
+WIDTH, HEIGHT, FRAMES = 320, 240, 48
+
+
+def _clutter(seed=0, shift=0):
+    """A static, cluttered background: random rectangles and circles of many colours (shifted by `shift` px)."""
+    rng = np.random.default_rng(seed)
+    image = np.full((HEIGHT, WIDTH + 400, 3), 120, np.uint8)
+    for _ in range(300):
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        x, y = int(rng.integers(0, WIDTH + 400)), int(rng.integers(0, HEIGHT))
+        if rng.random() < 0.5:
+            cv2.rectangle(image, (x, y), (x + int(rng.integers(5, 40)), y + int(rng.integers(5, 40))), colour, -1)
+        else:
+            cv2.circle(image, (x, y), int(rng.integers(3, 20)), colour, -1)
+    return image[:, 200 - shift:200 - shift + WIDTH].copy()
+
+
+def _figure_mask(t):
+    """The moving figure of frame t: a body, a head and two swinging legs, walking to the right."""
+    mask = np.zeros((HEIGHT, WIDTH), np.uint8)
+    x = 60 + 4 * t
+    cv2.ellipse(mask, (x, 110), (16, 40), 0, 0, 360, 255, -1)
+    cv2.circle(mask, (x, 60), 13, 255, -1)
+    swing = int(12 * np.sin(t / 3))
+    cv2.line(mask, (x - 6, 140), (x - 6 + swing, 200), 255, 9)
+    cv2.line(mask, (x + 6, 140), (x + 6 - swing, 200), 255, 9)
+    return mask
+
+
+def _write_video(path, moving_camera=False):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (WIDTH, HEIGHT))
+    truth = []
+    for t in range(FRAMES):
+        frame = _clutter(shift=3 * t if moving_camera else 0)
+        mask = _figure_mask(t)
+        shade = np.array([40, 60, 200], np.uint8) + np.uint8(t % 5)  # the figure's clothes: a red-blue gradient
+        frame[mask > 0] = shade
+        writer.write(frame)
+        truth.append(mask)
+    writer.release()
+    return truth
+
+
+def test_background_masks_match_the_true_figure(tmp_path):
+    truth = _write_video(tmp_path / "walk.avi")
+    sampler = background.BackgroundSampler(FRAMES, background.BackgroundSettings(sample_frames=FRAMES))
+    frames = []
+    for index, frame in enumerate(_read_all(tmp_path / "walk.avi")):
+        sampler.add(index, frame)
+        frames.append(frame)
+    model = sampler.background()
+    ious = [background.mask_iou(background.foreground_mask(f, model), m) for f, m in zip(frames, truth)]
+    assert min(ious) >= 0.8, ious
+    assert background.mask_iou(np.zeros((4, 4)), np.zeros((4, 4))) == 1.0
+
+
+def test_tracks_write_masks_of_the_centred_person(tmp_path, monkeypatch):
+    """The whole CLI path: detections (faked: HOG does not see the drawn figure) -> crops + masks/."""
+    truth = _write_video(tmp_path / "walk.avi")
+
+    def fake_detector(frame_index_holder=[0]):
+        def detect(frame):
+            mask = truth[frame_index_holder[0]]
+            frame_index_holder[0] += 1
+            ys, xs = np.nonzero(mask)
+            x0, y0 = xs.min(), ys.min()
+            return np.array([[x0, y0, xs.max() - x0, ys.max() - y0, 2.0]], float)
+        return detect
+
+    monkeypatch.setattr(tracks, "PeopleDetector", lambda settings: fake_detector())
+    out = tmp_path / "clips"
+    settings = tracks.TrackerSettings(stride=1, min_hits=2)
+    summary = tracks.extract_tracks(str(tmp_path / "walk.avi"), str(out), size=64, min_length=10, settings=settings)
+    assert summary["masks"] is not None and len(summary["tracks"]) == 1
+    track = summary["tracks"][0]
+    ious = []
+    for n, square in enumerate(track["squares"]):
+        written = cv2.imread(str(out / "masks" / track["name"] / f"{n:06d}.png"), cv2.IMREAD_GRAYSCALE)
+        expected = tracks.crop_square(truth[track["first_frame"] + n], square, 64)
+        ious.append(background.mask_iou(written, expected >= 128))
+    assert np.mean(ious) >= 0.8 and min(ious) >= 0.7, ious
+    from keypoints_tf.data.videos import read_videos
+    collection = read_videos(str(out), 64, masks_folder=str(out / "masks"))  # the bring-your-own format
+    assert collection.num_videos == 1 and collection.masks is not None
+
+
+def test_a_moving_camera_gives_no_masks_and_says_so(tmp_path, monkeypatch, caplog):
+    _write_video(tmp_path / "pan.avi", moving_camera=True)
+    sampler = background.BackgroundSampler(FRAMES)
+    for index, frame in enumerate(_read_all(tmp_path / "pan.avi")):
+        sampler.add(index, frame)
+    with pytest.raises(background.MovingCameraError, match="camera moves"):
+        sampler.background()
+    monkeypatch.setattr(tracks, "PeopleDetector", lambda settings: (lambda frame: np.zeros((0, 5))))
+    with caplog.at_level(logging.WARNING):
+        summary = tracks.extract_tracks(str(tmp_path / "pan.avi"), str(tmp_path / "out"), min_length=2)
+    assert summary["masks"] is None and not os.path.exists(tmp_path / "out" / "masks")
+    assert "camera moves" in caplog.text and "writing no masks" in caplog.text
+
+
+def test_central_figure_drops_a_passer_by():
+    mask = np.zeros((64, 64), np.uint8)
+    cv2.rectangle(mask, (26, 8), (38, 60), 255, -1)     # the tracked person, centred
+    cv2.rectangle(mask, (50, 10), (56, 60), 255, -1)    # someone at the edge, not touching
+    cv2.rectangle(mask, (2, 2), (8, 8), 255, -1)        # a speck in the corner
+    kept = background.central_figure(mask)
+    assert kept[30, 30] == 255 and kept[30, 53] == 0 and kept[5, 5] == 0
+
+
+def _read_all(path):
+    capture = cv2.VideoCapture(str(path))
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        yield frame
+    capture.release()
