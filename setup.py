@@ -16,6 +16,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["keypoints_tf", "keypoints_tf.*"]),
+    package_data={"keypoints_tf.pretrained": ["index.json", "*.tflite"]},
     install_requires=[
         "tensorflow>=2.21,<2.22",
         "keras>=3.15,<4",

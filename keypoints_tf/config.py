@@ -38,6 +38,9 @@ def get_default_config() -> ml_collections.ConfigDict:
     # reference does on Simplified Human3.6M (needs config.data.masks and config.data.eval_masks).
     config.data.mask_background = False
     config.data.eval_masks = ""          # masks of the evaluation images, same names under this folder
+    # The grey level painted over the background (0 = black, the reference). Real footage: mid-grey, so
+    # that dark clothes do not vanish into a black background.
+    config.data.background_fill = 0
     # source "tfds" (keypoints_tf.data.tfds_source). The prior is config.data.prior if set, else the keypoints
     # of the second half of every training video (Simplified Human3.6M; frames come from the first halves).
     config.data.tfds_name = ""           # training frames: "simple_human36m" or "voxceleb2_face_tracks/128"

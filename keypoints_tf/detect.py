@@ -223,7 +223,8 @@ if __name__ == "__main__":
     from absl import app, flags
 
     from keypoints_tf.errors import KeypointsError
-    flags.DEFINE_string("model", None, "A .tflite file, a SavedModel folder or a workdir.")
+    flags.DEFINE_string("model", None, "A shipped detector's name (keypoints_tf.list_models()), a .tflite file, "
+                        "a SavedModel folder or a workdir.")
     flags.DEFINE_string("input", None, "An image, a folder of images or a video file.")
     flags.DEFINE_string("output", None, "Overlay image, folder of overlays (for a folder), or .mp4 (for a video).")
     flags.DEFINE_string("json", "", "COCO-style keypoints results JSON to write (optional).")

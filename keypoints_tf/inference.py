@@ -158,6 +158,9 @@ def load(path: str, num_threads: Optional[int] = None) -> Detector:
             mismatched.
     """
     path = os.fspath(path)
+    from keypoints_tf import pretrained
+    if not os.path.exists(path) and pretrained.model_path(path):  # a shipped detector's name
+        path = pretrained.model_path(path)
     if os.path.isfile(path):
         if path.endswith(".tflite"):
             return TFLiteDetector(path, num_threads=num_threads)
@@ -169,7 +172,8 @@ def load(path: str, num_threads: Optional[int] = None) -> Detector:
             return KerasDetector(path)
         raise ModelFileError(f"{path}: a folder with neither saved_model.pb (SavedModel) nor config.json "
                              "(training or distillation workdir)")
-    raise ModelFileError(f"{path}: no such file or folder (expected a .tflite, a SavedModel folder or a workdir)")
+    raise ModelFileError(f"{path}: no such file or folder (expected a .tflite, a SavedModel folder, a workdir or "
+                         f"a shipped detector's name: {', '.join(pretrained.list_models()) or 'none installed'})")
 
 
 def _check_image(image) -> np.ndarray:

@@ -126,3 +126,15 @@ def _read_all(path):
             break
         yield frame
     capture.release()
+
+
+def test_masked_frames_get_the_configured_background_grey(tiny_data_config, tiny_world):
+    """Real footage paints the background mid-grey (a black coat on black would vanish); 0 keeps the reference."""
+    from keypoints_tf.data import pipeline
+    out, _ = tiny_world
+    tiny_data_config.update({"mask_background": True, "eval_masks": f"{out}/eval/masks", "background_fill": 128})
+    data = pipeline.load_training_data(tiny_data_config, 32)
+    background_pixels = data.videos.masks[..., 0] == 0
+    assert background_pixels.any() and (data.videos.frames[background_pixels] == 128).all()
+    assert (data.videos.frames[~background_pixels] != 128).any()      # the figure is left as it was
+    assert (data.eval_images == 128).all(axis=-1).mean() > 0.2         # evaluation images painted the same way

@@ -120,6 +120,16 @@ def test_load_detects_in_the_original_image_pixels(exported, kind):
     np.testing.assert_allclose(detection.keypoints, expected, atol=2e-3 / scale)
 
 
+def test_load_a_workdir_given_as_a_relative_path(exported, monkeypatch):
+    """The checkpoint state file then holds relative paths that already include the workdir."""
+    workdir = exported["workdir"]
+    monkeypatch.chdir(os.path.dirname(workdir))
+    detector = keypoints_tf.load(os.path.basename(workdir))
+    image = np.random.default_rng(2).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    np.testing.assert_allclose(detector.detect(image).keypoints, keypoints_tf.load(workdir).detect(image).keypoints,
+                               atol=1e-4)
+
+
 def test_detect_on_a_video_writes_overlay_video_and_coco_json(exported, tmp_path):
     from keypoints_tf import detect
     from keypoints_tf.data import coco

@@ -167,6 +167,14 @@ def central_figure(mask_crop: np.ndarray, settings: BackgroundSettings = Backgro
     return keep_central_components(binary, settings.centre_fraction)
 
 
+def paint_background(images: np.ndarray, masks: np.ndarray, fill: int = 0):
+    """In place: pixels of (N, S, S, 3) uint8 `images` where `masks` (N, S, S, 1) is 0 become grey level `fill`.
+
+    The masked-background protocol (`config.data.mask_background`, `config.data.background_fill`).
+    """
+    images[:] = np.where(masks > 0, images, np.uint8(fill))
+
+
 def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two masks (> 0 = foreground); 1.0 when both are empty."""
     a, b = np.asarray(a) > 0, np.asarray(b) > 0

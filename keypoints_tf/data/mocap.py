@@ -210,10 +210,21 @@ def random_views(poses3d, views: int, size: int, rng: np.random.Generator,
 
 # === The prior ===
 
+def upright(poses3d, skeleton: Skeleton, max_tilt: float) -> np.ndarray:
+    """(F,) bool: the pelvis -> neck direction is within `max_tilt` degrees of vertical (world y up)."""
+    names = skeleton.keypoint_names
+    if "pelvis" not in names or "neck" not in names:
+        raise DataError(f"max_tilt needs 'pelvis' and 'neck' keypoints; skeleton {skeleton.name!r} has none")
+    torso = poses3d[:, names.index("neck")] - poses3d[:, names.index("pelvis")]
+    cosine = torso[:, 1] / np.maximum(np.linalg.norm(torso, axis=1), 1e-9)
+    return cosine >= np.cos(np.radians(max_tilt))
+
+
 def make_prior(bvh_paths: Sequence[str], skeleton: Skeleton, views: int = 4, seed: int = 0, size: int = 128,
                frame_step: int = 4, mapping: Optional[dict] = None,
-               cameras: CameraRanges = CameraRanges(), framing: FramingRanges = FramingRanges()):
-    """Poses of every file seen by random cameras.
+               cameras: CameraRanges = CameraRanges(), framing: FramingRanges = FramingRanges(),
+               max_tilt: Optional[float] = None):
+    """Poses of every file seen by random cameras; with `max_tilt` (degrees) only upright ones (`upright`).
 
     Returns:
         keypoints: (N, K, 2) float64 pixel coordinates in a (size, size) image.
@@ -229,11 +240,14 @@ def make_prior(bvh_paths: Sequence[str], skeleton: Skeleton, views: int = 4, see
         mapping_name = CUSTOM if mapping is not None else detect_mapping(motion, skeleton)
         poses = mocap_poses(motion, skeleton, mapping if mapping is not None else MAPPINGS[mapping_name],
                             frame_step)
+        if max_tilt is not None:
+            poses = poses[upright(poses, skeleton, max_tilt)]
         keypoints.append(random_views(poses, views, size, rng, cameras, framing))
         sources.append(np.full(len(poses) * views, i))
         files.append({"file": os.path.basename(path), "frames": motion.num_frames, "frames_used": len(poses),
                       "frame_time": motion.frame_time, "mapping": mapping_name})
     summary = {"files": files, "views": views, "seed": seed, "size": size, "frame_step": frame_step,
+               "max_tilt": max_tilt,
                "cameras": dataclasses.asdict(cameras), "framing": dataclasses.asdict(framing)}
     return np.concatenate(keypoints), np.concatenate(sources), summary
 
@@ -302,6 +316,9 @@ def parse_args(argv):
     parser.add_argument("--pitch", type=float, nargs=2, default=defaults.pitch, metavar=("MIN", "MAX"),
                         help="camera pitch range, degrees, positive looks down (default "
                              f"{defaults.pitch[0]:g} {defaults.pitch[1]:g}; an elevated camera: e.g. 15 45)")
+    parser.add_argument("--max-tilt", type=float, default=None,
+                        help="keep only poses whose torso is within this many degrees of vertical (e.g. 30 for "
+                             "people walking or standing; default: every pose)")
     parser.add_argument("--contact-sheet", help="also render 48 poses to this PNG")
     return parser.parse_args(argv)
 
@@ -314,7 +331,8 @@ def main(argv=None):
     mapping = load_mapping(args.mapping) if args.mapping else None
     cameras = dataclasses.replace(CameraRanges(), yaw=tuple(args.yaw), pitch=tuple(args.pitch))
     keypoints, sources, summary = make_prior(args.bvh, skeleton, views=args.views, seed=args.seed, size=args.size,
-                                             frame_step=args.frame_step, mapping=mapping, cameras=cameras)
+                                             frame_step=args.frame_step, mapping=mapping, cameras=cameras,
+                                             max_tilt=args.max_tilt)
     write_coco_keypoints(args.out, skeleton, keypoints, (args.size, args.size),
                          extra={"info": {"description": "2D pose prior from motion capture "
                                                         "(keypoints_tf.data.mocap)", **summary}})

@@ -24,7 +24,7 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from keypoints_tf.data import coco, videos
+from keypoints_tf.data import background, coco, videos
 from keypoints_tf.errors import DataError
 from keypoints_tf.skeleton import Skeleton, get_skeleton
 
@@ -128,10 +128,12 @@ def _resolve(data_config, field):
 
 
 def _mask_backgrounds(data, data_config, eval_set, image_size):
-    """Blacks out everything but the object in training frames and evaluation images."""
+    """Paints everything but the object in training frames and evaluation images with one grey level,
+    config.data.background_fill (0 = black, the reference's protocol)."""
     if data.videos.masks is None:
         raise DataError("config.data.mask_background needs foreground masks: set config.data.masks")
-    data.videos.frames *= (data.videos.masks > 0)
+    fill = data_config.get("background_fill", 0)
+    background.paint_background(data.videos.frames, data.videos.masks, fill)
     if eval_set is not None:
         folder = data_config.get("eval_masks")
         if not folder:
@@ -139,7 +141,7 @@ def _mask_backgrounds(data, data_config, eval_set, image_size):
                             "images, with the images' file names)")
         masks = np.stack([videos.letterbox(_read_gray(os.path.join(folder, os.path.basename(f))), image_size,
                                            interpolation=0) for f in eval_set.file_names])
-        data.eval_images *= (masks > 0)
+        background.paint_background(data.eval_images, masks, fill)
 
 
 def _read_gray(path):

@@ -35,7 +35,7 @@ import os
 import cv2
 import numpy as np
 
-from keypoints_tf.data import coco, pipeline
+from keypoints_tf.data import background, coco, pipeline
 from keypoints_tf.data.letterbox import frame_to_input, letterbox
 from keypoints_tf.data.videos import VideoCollection
 from keypoints_tf.errors import DataError
@@ -89,9 +89,10 @@ def load_tfds_training_data(data_config, image_size: int) -> pipeline.TrainingDa
         if collection.masks is None or (data.eval_images is not None and eval_masks is None):
             raise DataError(f"config.data.mask_background needs foreground masks in {name} and in the evaluation "
                             "dataset (simple_human36m has them; face datasets do not)")
-        collection.frames *= collection.masks > 0
+        fill = data_config.get("background_fill", 0)
+        background.paint_background(collection.frames, collection.masks, fill)
         if data.eval_images is not None:
-            data.eval_images *= eval_masks > 0
+            background.paint_background(data.eval_images, eval_masks, fill)
     if collection.masks is None:
         data.backgrounds = pipeline.median_backgrounds(collection)
     logging.info("data (tfds %s): %d videos, %d frames (%d px), %d prior poses, %d evaluation images", name,

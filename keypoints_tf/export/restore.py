@@ -164,8 +164,8 @@ def _restore(workdir: str, networks: dict) -> str:
     variables = [v for network in networks.values() for v in network.weights]
     errors = []
     for path in candidates:
-        if not os.path.isabs(path):
-            path = os.path.join(directory, path)
+        # The state file's paths may already include a relative workdir: the files are in `directory`.
+        path = os.path.join(directory, os.path.basename(path))
         before = [v.numpy() for v in variables]
         try:
             _check_saves_weights(path, list(networks))
