@@ -135,16 +135,23 @@ def report(name, metrics):
 
 
 def strips(out, workdir, count=16, columns=8):
-    """Dev crops with the detector's keypoints, and with the pseudo labels (OUT/strip_*.png)."""
+    """Dev crops with the detector's keypoints, and with the pseudo labels (OUT/strip_*.png); the crops are
+    masked as the evaluation masks them (config.data.mask_background, background_fill)."""
     import keypoints_tf
-    from keypoints_tf.data import coco
+    from keypoints_tf import workdirs
+    from keypoints_tf.data import background, coco
     from keypoints_tf.detect import draw_skeleton
+    config = workdirs.load_config(workdir)
     labels = coco.read_coco_keypoints(os.path.join(out, "dev", "annotations.json"))
     detector = keypoints_tf.load(workdir)
     chosen = np.linspace(0, len(labels) - 1, count).round().astype(int)
     detected, pseudo = [], []
     for i in chosen:
         image = cv2.cvtColor(cv2.imread(labels.file_names[i]), cv2.COLOR_BGR2RGB)
+        if config.data.mask_background:
+            mask = cv2.imread(labels.file_names[i].replace(f"{os.sep}images{os.sep}", f"{os.sep}masks{os.sep}"),
+                              cv2.IMREAD_GRAYSCALE)
+            background.paint_background(image[None], mask[None, :, :, None], config.data.background_fill)
         detection = detector.detect(image)
         scale = 2  # 256 px tiles, lines readable
         big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)

@@ -146,7 +146,8 @@ def _build_model(config, skeleton: Skeleton, global_batch_size: int):
     elif config.method == "keypoint_gan":
         psi = ImageGenerator(base_width=config.model.base_width, num_downsamples=config.model.num_downsamples,
                              appearance_pooling=config.model.appearance_pooling,
-                             skeleton_skips=config.model.skeleton_skips, name="image_generator")
+                             skeleton_skips=config.model.skeleton_skips,
+                             appearance_skips=config.model.appearance_skips, name="image_generator")
         discriminator = SkeletonDiscriminator(num_scales=config.model.discriminator_scales,
                                               base_width=config.model.discriminator_width, name="discriminator")
         model = KeypointGAN(

@@ -41,6 +41,9 @@ def get_default_config() -> ml_collections.ConfigDict:
     # The grey level painted over the background (0 = black, the reference). Real footage: mid-grey, so
     # that dark clothes do not vanish into a black background.
     config.data.background_fill = 0
+    # With masks: the fraction of training frames that Phi sees with their real background while the
+    # reconstruction target stays masked, so that the detector also works where no mask exists.
+    config.data.unmasked_input = 0.0
     # source "tfds" (keypoints_tf.data.tfds_source). The prior is config.data.prior if set, else the keypoints
     # of the second half of every training video (Simplified Human3.6M; frames come from the first halves).
     config.data.tfds_name = ""           # training frames: "simple_human36m" or "voxceleb2_face_tracks/128"
@@ -60,6 +63,7 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.model.sigma = 0.0             # renderer line width; 0 = the reference's profile at this size
     config.model.pool_size = 50
     config.model.skeleton_skips = False  # Psi's decoder also sees the skeleton at every scale
+    config.model.appearance_skips = False  # ... and the appearance frame's pooled colours at every scale
 
     config.loss = ml_collections.ConfigDict()
     # "perceptual" (VGG-19; ImageNet weights from loss.vgg_weights or the Keras cache), "pixel_ssim"

@@ -81,6 +81,9 @@ class Evaluator:
         out["oracle_mean_pose_error"] = oracle["error"]
         out["oracle_mean_pose_per_keypoint_error"] = oracle["per_keypoint_error"]
         out["labels"] = self.data.eval_labels
+        if self.data.eval_images_raw is not None:  # the same images with their real background
+            raw = metrics_lib.keypoint_metrics(self.predict(self.data.eval_images_raw), target, skeleton, visible)
+            out["unmasked_error"] = raw["error"]
         out["prediction_spread"] = float(predicted.std(0).mean())
         out["target_spread"] = float(np.asarray(target).std(0).mean())
         out["num_images"] = int(len(target))
@@ -157,7 +160,7 @@ class History:
     def add(self, metrics: dict):
         entry = {k: metrics[k] for k in ("step", "minutes", "error", "flip_fixed_error",
                                          "error_left_right_agnostic", "mean_pose_error", "oracle_mean_pose_error",
-                                         "prediction_spread", "labels") if k in metrics}
+                                         "prediction_spread", "unmasked_error", "labels") if k in metrics}
         self.entries.append(entry)
         if self.path:
             with open(self.path, "a") as f:
@@ -165,7 +168,8 @@ class History:
 
 
 def summary_line(metrics: dict) -> str:
-    keys = ("step", "minutes", "labels", "error", "flip_fixed_error", "error_left_right_agnostic", "pck@0.1",
+    keys = ("step", "minutes", "labels", "error", "flip_fixed_error", "error_left_right_agnostic", "unmasked_error",
+            "pck@0.1",
             "mean_pose_error", "oracle_mean_pose_error", "prediction_spread", "nme_interocular", "error_group_mean")
     parts = []
     for key in keys:

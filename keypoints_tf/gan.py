@@ -160,7 +160,8 @@ class KeypointGAN(keras.Model):
                 reconstructed = drawn[:batch]
             else:
                 reconstructed = self.image_generator(rendered, appearance, training=True)
-            reconstruction = self.reconstruction_loss(reconstructed, images, weights, training=True)  # (b,)
+            reconstruction = self.reconstruction_loss(reconstructed, data.get("target", images), weights,
+                                                      training=True)                              # (b,)
             adversarial = losses.least_squares_real(self.discriminator(skeletons))           # (b,)
             per_example = (self.reconstruction_weight * reconstruction
                            + adversarial_on * self.adversarial_weight * adversarial)

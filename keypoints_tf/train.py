@@ -131,7 +131,8 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
 
     sampler = pipeline.PairSampler(data, batch_size, seed=config.seed, min_gap=config.data.min_gap,
                                    max_gap=config.data.max_gap, flip=config.data.flip,
-                                   prior_flip=config.data.prior_flip, with_labels=supervised)
+                                   prior_flip=config.data.prior_flip, with_labels=supervised,
+                                   unmasked_input=config.data.unmasked_input)
     iterator = distributed_batches(strategy, sampler, start_step)
     train_step = distributed_step(strategy, model.train_step, config.train.jit_compile)
     pretrain_step = None if supervised else distributed_step(strategy, model.regressor_pretrain_step)

@@ -138,3 +138,18 @@ def test_masked_frames_get_the_configured_background_grey(tiny_data_config, tiny
     assert background_pixels.any() and (data.videos.frames[background_pixels] == 128).all()
     assert (data.videos.frames[~background_pixels] != 128).any()      # the figure is left as it was
     assert (data.eval_images == 128).all(axis=-1).mean() > 0.2         # evaluation images painted the same way
+
+
+def test_unmasked_input_gives_phi_the_real_background_and_psi_the_masked_target(tiny_data_config, tiny_world):
+    from keypoints_tf.data import pipeline
+    out, _ = tiny_world
+    tiny_data_config.update({"mask_background": True, "eval_masks": f"{out}/eval/masks", "background_fill": 128,
+                             "unmasked_input": 1.0})
+    data = pipeline.load_training_data(tiny_data_config, 32)
+    batch = pipeline.PairSampler(data, 4, unmasked_input=1.0, flip=True).batch(0)
+    outside = batch["target"][..., 0] == 128
+    assert outside.any() and not (batch["image"][outside] == 128).all()   # Phi sees the real background ...
+    assert (batch["image"][~outside] == batch["target"][~outside]).all()  # ... and the same figure
+    masked_only = pipeline.PairSampler(data, 4, flip=True).batch(0)
+    assert (masked_only["image"] == masked_only["target"]).all()
+    assert data.eval_images_raw is not None and (data.eval_images_raw != data.eval_images).any()

@@ -244,3 +244,30 @@ def test_student_distills_for_two_steps_and_exports(exported, tmp_path):
     from_tflite = keypoints_tf.load(str(tmp_path / "student.tflite")).detect(image)
     from_workdir = keypoints_tf.load(workdir).detect(image)
     np.testing.assert_allclose(from_tflite.keypoints, from_workdir.keypoints, atol=1.0)  # int8 vs float
+
+
+def test_a_shipped_model_loads_by_name(exported, tmp_path, monkeypatch):
+    """keypoints_tf.list_models() / load(NAME) read keypoints_tf/pretrained/index.json (here a stand-in folder)."""
+    from keypoints_tf import pretrained
+    shutil.copy(exported["tflite"]["int8"], tmp_path / "tiny_int8.tflite")
+    (tmp_path / "index.json").write_text(json.dumps({"models": {"tiny_int8": {"file": "tiny_int8.tflite",
+                                                                              "description": "a smoke model"}}}))
+    monkeypatch.setattr(pretrained, "FOLDER", str(tmp_path))
+    assert keypoints_tf.list_models() == ["tiny_int8"]
+    detector = keypoints_tf.load("tiny_int8")
+    assert detector.source == str(tmp_path / "tiny_int8.tflite") and detector.skeleton.name == "human17"
+    with pytest.raises(ModelFileError, match="shipped detector's name: tiny_int8"):
+        keypoints_tf.load("no_such_model")
+
+
+def test_every_shipped_model_loads_and_runs():
+    """The detectors in the package itself: each loads by name and gives keypoints inside its input."""
+    names = keypoints_tf.list_models()
+    if not names:
+        pytest.skip("no detector is shipped in keypoints_tf/pretrained/ yet")
+    for name in names:
+        detector = keypoints_tf.load(name)
+        image = np.full((detector.input_size, detector.input_size, 3), 128, np.uint8)
+        detection = detector.detect(image)
+        assert detection.keypoints.shape == (detector.skeleton.num_keypoints, 2), name
+        assert np.all(np.isfinite(detection.keypoints)) and np.all(np.abs(detection.keypoints) < 2 * detector.input_size)

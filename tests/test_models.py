@@ -45,12 +45,25 @@ def test_keypoint_regressor_shapes_config_and_confidence():
 
 
 # === Psi ===
-@pytest.mark.parametrize("appearance_pooling", ["spatial", "global"])
-def test_image_generator_shapes_and_config(appearance_pooling):
-    psi = ImageGenerator(base_width=WIDTH, appearance_pooling=appearance_pooling)
+@pytest.mark.parametrize("appearance_pooling, appearance_skips", [("spatial", False), ("global", False),
+                                                                  ("spatial", True)])
+def test_image_generator_shapes_and_config(appearance_pooling, appearance_skips):
+    psi = ImageGenerator(base_width=WIDTH, appearance_pooling=appearance_pooling, appearance_skips=appearance_skips,
+                         skeleton_skips=appearance_skips)
     inputs = [images(channels=1), images(seed=1)]
     model_checks.assert_tensor(psi(*inputs, training=True), (BATCH, SIZE, SIZE, 3))
     model_checks.assert_config_round_trip(psi, inputs)
+
+
+def test_appearance_skips_reach_every_decoder_scale():
+    """With appearance skips, the pooled appearance feeds a projection at each scale, and each gets gradient."""
+    psi = ImageGenerator(base_width=WIDTH, appearance_skips=True)
+    inputs = [images(channels=1), images(seed=1)]
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(psi(*inputs, training=True)))
+    projections = [v for p in psi.appearance_projections for v in p.trainable_variables]
+    assert len(psi.appearance_projections) == psi.num_downsamples
+    assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in tape.gradient(loss, projections))
 
 
 def test_image_generator_rejects_unknown_pooling():

@@ -6,7 +6,9 @@ come from a TFDS builder). Batches are assembled in NumPy from a per-step random
 (seed, step), so a run resumed at step N sees exactly the batches an uninterrupted run sees from N on.
 
 Batch layout (global batch B, images in [-1, 1], keypoints normalised per `keypoints_tf.skeleton`):
-    image:           (B, S, S, 3) float32   target frame x
+    image:           (B, S, S, 3) float32   frame x, Phi's input
+    target:          (B, S, S, 3) float32   frame x as Psi must reconstruct it (masked; = image unless
+                                            config.data.unmasked_input gives Phi the real background)
     appearance:      (B, S, S, 3) float32   another frame x' of the same video
     foreground:      (B, S, S, 1) float32   in [0, 1]: the figure in x (mask, or an estimate)
     prior_keypoints: (B, K, 2)    float32   unpaired poses
@@ -41,6 +43,8 @@ class TrainingData:
         eval_keypoints: (E, K, 2) normalised or None; eval_visible: (E, K) bool.
         frame_keypoints: (N, K, 2) normalised labels of every training frame, or None.
         backgrounds: (V, S, S, 3) uint8 per-video median frame, used where there are no masks.
+        raw_frames: (N, S, S, 3) uint8 training frames before their background was painted, kept only when
+            config.data.unmasked_input > 0; eval_images_raw likewise for the evaluation images.
         eval_labels: "ground truth", or "pseudo" where the evaluation labels come from another model
             (`keypoints_tf.data.pseudo_labels`; every reported error then says so).
         eval_groups: (E,) int group of each evaluation image (e.g. its activity) or None; metrics are then
@@ -54,6 +58,8 @@ class TrainingData:
     eval_keypoints: Optional[np.ndarray] = None
     eval_visible: Optional[np.ndarray] = None
     eval_labels: str = "ground truth"
+    raw_frames: Optional[np.ndarray] = None
+    eval_images_raw: Optional[np.ndarray] = None
     frame_keypoints: Optional[np.ndarray] = None
     backgrounds: Optional[np.ndarray] = None
     eval_groups: Optional[np.ndarray] = None
@@ -133,6 +139,9 @@ def _mask_backgrounds(data, data_config, eval_set, image_size):
     if data.videos.masks is None:
         raise DataError("config.data.mask_background needs foreground masks: set config.data.masks")
     fill = data_config.get("background_fill", 0)
+    if data_config.get("unmasked_input", 0.0) > 0:
+        data.raw_frames = data.videos.frames.copy()
+        data.eval_images_raw = None if data.eval_images is None else data.eval_images.copy()
     background.paint_background(data.videos.frames, data.videos.masks, fill)
     if eval_set is not None:
         folder = data_config.get("eval_masks")
@@ -196,13 +205,18 @@ class PairSampler:
         flip: mirror a pair (both frames and the foreground) horizontally with probability 0.5.
         prior_flip: mirror prior poses (with left/right relabelling) with probability 0.5.
         with_labels: also return the labels of x (supervised training).
+        unmasked_input: probability that "image" (Phi's input) is x with its real background; "target"
+            (what Psi reconstructs) is always the masked x. Needs `data.raw_frames`.
     """
 
     def __init__(self, data: TrainingData, batch_size: int, seed: int = 0, min_gap: int = 1, max_gap: int = 0,
-                 flip: bool = False, prior_flip: bool = False, with_labels: bool = False):
+                 flip: bool = False, prior_flip: bool = False, with_labels: bool = False, unmasked_input: float = 0.0):
         self.data, self.batch_size, self.seed = data, batch_size, seed
         self.min_gap, self.max_gap = min_gap, max_gap
         self.flip, self.prior_flip, self.with_labels = flip, prior_flip, with_labels
+        self.unmasked_input = unmasked_input
+        if unmasked_input > 0 and data.raw_frames is None:
+            raise DataError("config.data.unmasked_input needs masked frames (config.data.mask_background and masks)")
         if with_labels and data.frame_keypoints is None:
             raise DataError("supervised training needs config.data.train_labels (labels of the training frames)")
         self._starts = data.videos.video_starts[:-1]
@@ -224,7 +238,10 @@ class PairSampler:
         j = np.clip(j, 0, length - 1)
         first, second = self._starts[video] + i, self._starts[video] + j
         frames = self.data.videos.frames
-        batch = {"image": frames[first], "appearance": frames[second]}
+        batch = {"image": frames[first], "target": frames[first], "appearance": frames[second]}
+        if self.unmasked_input > 0:
+            raw = rng.random(b) < self.unmasked_input
+            batch["image"] = np.where(raw[:, None, None, None], self.data.raw_frames[first], frames[first])
         batch["foreground"] = self._foreground(first, video)
         prior = self.data.prior[rng.integers(0, len(self.data.prior), b)]
         if self.prior_flip:
@@ -239,7 +256,7 @@ class PairSampler:
             batch["keypoints"] = self.data.frame_keypoints[first]
         if self.flip:
             mirror = rng.random(b) < 0.5
-            for key in ("image", "appearance", "foreground"):
+            for key in ("image", "target", "appearance", "foreground"):
                 batch[key] = np.where(mirror[:, None, None, None], batch[key][:, :, ::-1], batch[key])
             if self.with_labels:
                 batch["keypoints"] = np.where(mirror[:, None, None],
@@ -264,7 +281,7 @@ def _flip_keypoints(keypoints, permutation):
 def _to_float(batch):
     out = {}
     for key, value in batch.items():
-        if key in ("image", "appearance"):
+        if key in ("image", "target", "appearance"):
             out[key] = tf.cast(value, tf.float32) * (2.0 / 255.0) - 1.0
         elif key == "foreground":
             out[key] = tf.cast(value, tf.float32) / 255.0
@@ -277,7 +294,8 @@ def training_dataset(sampler: PairSampler, start_step: int = 0, num_steps: Optio
     """Infinite (or `num_steps`-long) dataset of global batches starting at `start_step`, prefetched."""
     data = sampler.data
     s, k, b = data.image_size, data.skeleton.num_keypoints, sampler.batch_size
-    signature = {"image": tf.TensorSpec((b, s, s, 3), tf.uint8), "appearance": tf.TensorSpec((b, s, s, 3), tf.uint8),
+    signature = {"image": tf.TensorSpec((b, s, s, 3), tf.uint8), "target": tf.TensorSpec((b, s, s, 3), tf.uint8),
+                 "appearance": tf.TensorSpec((b, s, s, 3), tf.uint8),
                  "foreground": tf.TensorSpec((b, s, s, 1), tf.uint8),
                  "prior_keypoints": tf.TensorSpec((b, k, 2), tf.float32),
                  "transform": tf.TensorSpec((b, 5), tf.float32)}

@@ -26,6 +26,9 @@ class ImageGenerator(keras.Model):
             pass colours and textures but no layout; method.md section 9).
         skeleton_skips: also feed the skeleton encoder's features to the decoder at every scale
             (U-Net skips), so Psi can draw along the rendered lines without decoding them from S / 8.
+        appearance_skips: also feed the appearance frame's globally pooled features (a per-image vector:
+            colours and textures, no layout), projected to each scale's width, to the decoder at every scale,
+            so the colours of x' reach every layer that draws (without it Psi learns to draw a grey figure).
         **kwargs: forwarded to `keras.Model`.
 
     Call:
@@ -40,7 +43,8 @@ class ImageGenerator(keras.Model):
     """
 
     def __init__(self, base_width: int = 32, num_downsamples: int = 3, norm: str = "batch",
-                 appearance_pooling: str = "spatial", skeleton_skips: bool = False, **kwargs):
+                 appearance_pooling: str = "spatial", skeleton_skips: bool = False, appearance_skips: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         if appearance_pooling not in APPEARANCE_POOLINGS:
             raise ValueError(
@@ -51,6 +55,7 @@ class ImageGenerator(keras.Model):
         self.norm = norm
         self.appearance_pooling = appearance_pooling
         self.skeleton_skips = bool(skeleton_skips)
+        self.appearance_skips = bool(appearance_skips)
 
         # === Layers ===
         self.skeleton_encoder = layers.encoder_blocks(self.base_width, self.num_downsamples, norm, "skeleton")
@@ -62,6 +67,9 @@ class ImageGenerator(keras.Model):
             self.decoder_levels.append([layers.conv_block(width, 3, norm=norm, name=f"decoder{level}a"),
                                         layers.conv_block(width, 3, norm=norm, name=f"decoder{level}b")])
         self.upsample = layers.upsample()
+        self.appearance_projections = [  # levels n-1 .. 0 (after each upsampling)
+            keras.layers.Dense(self.base_width * 2 ** level, name=f"appearance_projection{level}")
+            for level in reversed(range(self.num_downsamples))] if self.appearance_skips else []
         self.output_conv = layers.conv(3, 3, dtype="float32", name="output_conv")
 
     def build(self, skeleton_images_shape, appearance_images_shape):
@@ -80,8 +88,8 @@ class ImageGenerator(keras.Model):
         appearance_features = appearance_images                        # (B, S, S, 3)
         for block in self.appearance_encoder:
             appearance_features = block(appearance_features, training=training)  # -> (B, h, h, 8w)
+        pooled = keras.ops.mean(appearance_features, axis=(1, 2), keepdims=True)  # (B, 1, 1, 8w)
         if self.appearance_pooling == "global":
-            pooled = keras.ops.mean(appearance_features, axis=(1, 2), keepdims=True)  # (B, 1, 1, 8w)
             appearance_features = keras.ops.zeros_like(appearance_features) + pooled  # (B, h, h, 8w), no layout
         features = self.concatenate([skeleton_features, appearance_features])  # (B, h, h, 16w)
         for index, blocks in enumerate(self.decoder_levels):
@@ -89,6 +97,10 @@ class ImageGenerator(keras.Model):
                 features = self.upsample(features)
                 if self.skeleton_skips:  # U-Net-style: the skeleton's layout at this scale
                     features = keras.ops.concatenate([features, skips[self.num_downsamples - index]], axis=-1)
+                if self.appearance_skips:  # the appearance vector, broadcast over this scale
+                    style = self.appearance_projections[index - 1](pooled)          # (B, 1, 1, w_level)
+                    features = keras.ops.concatenate(
+                        [features, keras.ops.zeros_like(features[..., :1]) + style], axis=-1)
             for block in blocks:
                 features = block(features, training=training)          # (B, S/2**level, ..., w_level)
         return self.output_conv(features)                              # (B, S, S, 3) float32
@@ -97,5 +109,5 @@ class ImageGenerator(keras.Model):
         config = super().get_config()
         config.update({"base_width": self.base_width, "num_downsamples": self.num_downsamples,
                        "norm": self.norm, "appearance_pooling": self.appearance_pooling,
-                       "skeleton_skips": self.skeleton_skips})
+                       "skeleton_skips": self.skeleton_skips, "appearance_skips": self.appearance_skips})
         return config
