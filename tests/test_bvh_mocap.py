@@ -191,6 +191,18 @@ def test_mapping_file_and_missing_joints(tmp_path):
         mocap.make_prior([str(path)], HUMAN17, mapping={**FIGURE_MAPPING, "neck": "Nape"})
 
 
+def test_a_keypoint_can_be_the_mean_of_joints(tmp_path):
+    """E.g. the pelvis as the midpoint of the hip joints (the CMU mapping), from a mapping file too."""
+    path = tmp_path / "figure.bvh"
+    path.write_text(_figure_bvh(frames=3))
+    motion = bvh.read_bvh(str(path))
+    (tmp_path / "mapping.json").write_text(json.dumps({"keypoints": {**FIGURE_MAPPING, "pelvis": ["LThigh", "RThigh"]}}))
+    mapping = mocap.load_mapping(str(tmp_path / "mapping.json"))
+    poses = mocap.mocap_poses(motion, HUMAN17, mapping)
+    index = HUMAN17.index
+    np.testing.assert_allclose(poses[:, index("pelvis")], (poses[:, index("l_hip")] + poses[:, index("r_hip")]) / 2)
+
+
 def test_cli_writes_coco_prior_and_contact_sheet(tmp_path):
     path = tmp_path / "figure.bvh"
     path.write_text(_figure_bvh(frames=8))
@@ -215,6 +227,16 @@ def test_real_files_parse_and_map(name, mapping, frames, joints):
     bone = np.linalg.norm(poses[:, index("l_knee")] - poses[:, index("l_ankle")], axis=1)
     np.testing.assert_allclose(bone, bone[0], rtol=1e-9)  # rigid bones
     assert np.mean(poses[:, index("head_back"), 1] > poses[:, index("pelvis"), 1]) > 0.9  # mostly upright
+    # Anatomy, as a pose detector labels it: the pelvis between the hip joints, the neck level with the
+    # shoulders, a torso about 0.5-0.7 of the leg (the CMU root and "Neck" joint are neither).
+    def length(a, b):
+        return np.linalg.norm(poses[:, index(a)] - poses[:, index(b)], axis=-1).mean()
+    torso, leg = length("pelvis", "neck"), length("l_hip", "l_knee") + length("l_knee", "l_ankle")
+    assert 0.45 < torso / leg < 0.75, torso / leg
+    hips = (poses[:, index("l_hip")] + poses[:, index("r_hip")]) / 2
+    assert np.linalg.norm(poses[:, index("pelvis")] - hips, axis=-1).max() < 0.1 * torso
+    shoulders = (poses[:, index("l_shoulder")] + poses[:, index("r_shoulder")]) / 2
+    assert np.linalg.norm(poses[:, index("neck")] - shoulders, axis=-1).mean() < 0.25 * torso
 
 
 def test_real_cli(tmp_path):

@@ -57,8 +57,12 @@ def _sided(prefix_left, prefix_right, parts):
 
 
 CUSTOM = "custom"  # the name of a mapping given as a dict or a --mapping file
+# keypoint -> BVH joint, or a list of joints whose mean it is. In the CMU (cgspeed) files the root "Hips" sits
+# about a quarter of a thigh above the hip joints and the joint named "Neck" has no offset from Spine1 (mid-back,
+# below the shoulders): the anatomical pelvis is the midpoint of the hip joints (UpLeg) and the base of the neck
+# is "Neck1", level with the shoulders, as in the other naming below.
 MAPPINGS = {
-    "cmu": {"pelvis": "Hips", "neck": "Neck", "head_back": "Head_end",
+    "cmu": {"pelvis": ["LeftUpLeg", "RightUpLeg"], "neck": "Neck1", "head_back": "Head_end",
             **_sided("Left", "Right", {"hip": "UpLeg", "knee": "Leg", "ankle": "Foot", "toes": "ToeBase",
                                        "shoulder": "Arm", "elbow": "ForeArm", "wrist": "Hand"})},
     "hips_ab_chest": {"pelvis": "Hips", "neck": "Neck", "head_back": "Head_end",
@@ -93,7 +97,7 @@ class FramingRanges:
 # === Mapping ===
 
 def load_mapping(path: str) -> dict:
-    """A mapping file: ``{"keypoints": {keypoint: bvh_joint}}`` or the inner object alone."""
+    """A mapping file: ``{"keypoints": {keypoint: bvh_joint or [joints to average]}}`` or the inner object alone."""
     if not os.path.isfile(path):
         raise DataError(f"{path}: mapping file not found")
     try:
@@ -103,31 +107,44 @@ def load_mapping(path: str) -> dict:
         raise DataError(f"{path}: not valid JSON ({e}); expected {{\"keypoints\": {{\"pelvis\": \"Hips\", ...}}}}")
     if isinstance(data, dict) and isinstance(data.get("keypoints"), dict):
         data = data["keypoints"]
-    if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+    if not isinstance(data, dict) or not all(isinstance(k, str) and (isinstance(v, str) or (
+            isinstance(v, list) and v and all(isinstance(j, str) for j in v))) for k, v in data.items()):
         raise DataError(f"{path}: expected an object mapping keypoint names to BVH joint names, "
                         "e.g. {\"keypoints\": {\"pelvis\": \"Hips\", ...}}")
     return data
 
 
-def mapping_indices(motion: BvhMotion, skeleton: Skeleton, mapping: dict, mapping_name: str) -> np.ndarray:
-    """(K,) joint index of each skeleton keypoint. Raises DataError naming what is missing."""
+def _joints(value) -> list:
+    """A mapping value (one joint name, or a list of them) as a list."""
+    return [value] if isinstance(value, str) else list(value)
+
+
+def mapping_weights(motion: BvhMotion, skeleton: Skeleton, mapping: dict, mapping_name: str) -> np.ndarray:
+    """(K, J) weights: keypoint k is the mean of the BVH joints it maps to. DataError names what is missing."""
     unmapped = [k for k in skeleton.keypoint_names if k not in mapping]
     if unmapped:
         raise DataError(f"mapping {mapping_name!r} has no BVH joint for keypoint(s) {unmapped} of skeleton "
                         f"{skeleton.name!r}")
-    missing = [f"{k} -> {mapping[k]}" for k in skeleton.keypoint_names if mapping[k] not in motion.joint_names]
+    missing = [f"{k} -> {j}" for k in skeleton.keypoint_names for j in _joints(mapping[k])
+               if j not in motion.joint_names]
     if missing:
         raise DataError(f"{motion.path}: joint(s) missing for mapping {mapping_name!r}: {missing}; the file's "
                         f"joints are {motion.joint_names}"
                         + ("" if mapping_name == CUSTOM else " (give --mapping FILE for another naming)"))
-    return np.array([motion.joint_names.index(mapping[k]) for k in skeleton.keypoint_names], np.int64)
+    weights = np.zeros((skeleton.num_keypoints, len(motion.joint_names)))
+    for k, name in enumerate(skeleton.keypoint_names):
+        joints = _joints(mapping[name])
+        for joint in joints:
+            weights[k, motion.joint_names.index(joint)] += 1.0 / len(joints)
+    return weights
 
 
 def detect_mapping(motion: BvhMotion, skeleton: Skeleton) -> str:
     """The name of the first built-in mapping whose joints are all in the file."""
     missing = {}
     for name, mapping in MAPPINGS.items():
-        absent = [mapping.get(k) for k in skeleton.keypoint_names if mapping.get(k) not in motion.joint_names]
+        absent = [j for k in skeleton.keypoint_names for j in _joints(mapping.get(k) or [f"<{k}>"])
+                  if j not in motion.joint_names]
         if not absent:
             return name
         missing[name] = absent
@@ -147,9 +164,9 @@ def mocap_poses(motion: BvhMotion, skeleton: Skeleton, mapping: Optional[dict] =
         mapping = MAPPINGS[name]
     else:
         name = CUSTOM
-    indices = mapping_indices(motion, skeleton, mapping, name)
+    weights = mapping_weights(motion, skeleton, mapping, name)
     frames = np.arange(0, motion.num_frames, frame_step)
-    return forward_kinematics(motion, frames)[:, indices]
+    return np.einsum("kj,fjc->fkc", weights, forward_kinematics(motion, frames))
 
 
 # === Cameras and projection ===
