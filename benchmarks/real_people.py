@@ -134,6 +134,27 @@ def report(name, metrics):
           ", ".join(f"{j} {per[j]:.1f}/{oracle[j]:.1f}" for j in JOINTS_REPORTED))
 
 
+def definition_offsets(out, prior_path):
+    """Per joint: the distance (% of the crop) between the prior's mean pose and the dev labels' mean pose.
+
+    A detector that draws the prior's skeletons inherits whatever part of this is a difference in how the two
+    define a joint (mocap joint centres vs BlazePose landmarks, a camera looking down vs the prior's cameras)
+    rather than a difference in pose: read it as an upper bound of that floor, not as a result.
+    """
+    from keypoints_tf.data import coco
+    labels = coco.read_coco_keypoints(os.path.join(out, "dev", "annotations.json"))
+    prior = coco.read_coco_keypoints(prior_path).normalized(64)
+    target = labels.normalized(64)
+    offsets = {}
+    for k, name in enumerate(labels.skeleton.keypoint_names):
+        seen = labels.visible[:, k]
+        offsets[name] = 50.0 * float(np.linalg.norm(prior[:, k].mean(0) - target[seen, k].mean(0)))
+    print("prior vs dev labels, mean-pose offset per joint (% of crop): " +
+          ", ".join(f"{name} {value:.1f}" for name, value in offsets.items()) +
+          f"; mean {np.mean(list(offsets.values())):.2f}")
+    return offsets
+
+
 def strips(out, workdir, count=16, columns=8):
     """Dev crops with the detector's keypoints, and with the pseudo labels (OUT/strip_*.png); the crops are
     masked as the evaluation masks them (config.data.mask_background, background_fill)."""
@@ -188,6 +209,7 @@ def main():
         labelled = split.get(f"{part}_labels", {}).get("crops_kept")
         print(f"{part}: {len(split[part])} tracks, {sum(frames[n] for n in split[part])} frames"
               + (f", {labelled} pseudo-labelled crops" if labelled else ""))
+    definition_offsets(out, os.path.join(out, "prior.json"))
     if args.prepare_only:
         return
     workdir = train(out, args.config, args.minutes, extra)

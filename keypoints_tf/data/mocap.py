@@ -59,10 +59,10 @@ def _sided(prefix_left, prefix_right, parts):
 CUSTOM = "custom"  # the name of a mapping given as a dict or a --mapping file
 # keypoint -> BVH joint, or a list of joints whose mean it is. In the CMU (cgspeed) files the root "Hips" sits
 # about a quarter of a thigh above the hip joints and the joint named "Neck" has no offset from Spine1 (mid-back,
-# below the shoulders): the anatomical pelvis is the midpoint of the hip joints (UpLeg) and the base of the neck
-# is "Neck1", level with the shoulders, as in the other naming below.
+# well below the shoulders): the pelvis is the midpoint of the hip joints (UpLeg) and the neck the midpoint of
+# the shoulder joints (Arm), where the other naming below (hips_ab_chest) has them.
 MAPPINGS = {
-    "cmu": {"pelvis": ["LeftUpLeg", "RightUpLeg"], "neck": "Neck1", "head_back": "Head_end",
+    "cmu": {"pelvis": ["LeftUpLeg", "RightUpLeg"], "neck": ["LeftArm", "RightArm"], "head_back": "Head_end",
             **_sided("Left", "Right", {"hip": "UpLeg", "knee": "Leg", "ankle": "Foot", "toes": "ToeBase",
                                        "shoulder": "Arm", "elbow": "ForeArm", "wrist": "Hand"})},
     "hips_ab_chest": {"pelvis": "Hips", "neck": "Neck", "head_back": "Head_end",
