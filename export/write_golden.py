@@ -85,7 +85,7 @@ def write_golden(out: str, workdir: str | None = None, model: str | None = None,
         elif not os.path.isfile(model):
             tflite.write_detector_tflite(random_detector(seed), model, "float32")
     contract = tflite.read_tflite_contract(model)
-    with open(os.path.join(out, tflite.CONTRACT_FILE), "w") as f:
+    with open(os.path.join(out, "contract.json"), "w") as f:
         json.dump(contract, f, indent=1)
     detector = keypoints_tf.load(model)
     frame = golden_frame(seed=seed)
