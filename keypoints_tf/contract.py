@@ -15,11 +15,14 @@ ONNX model's metadata (key ``keypoints_contract.json``). Example (human17, 64 px
       "outputs": {"keypoints": {"shape": [1, 17, 2], "dtype": "float32", "units": "input_pixels"},
                   "confidence": {"shape": [1, 17], "dtype": "float32", "range": [0.0, 1.0]}},
       "coordinates": "<keypoints_tf.skeleton.COORDINATE_CONVENTION>",
-      "letterbox": "<keypoints_tf.data.letterbox docstring rule>"
+      "letterbox": "<keypoints_tf.data.letterbox docstring rule>",
+      "crop": {"threshold": 0.17, "expand": 1.94, "offset": [0.02, 0.12], "frames": 200}   # optional
     }
 
 ``normalization``: a float input would be ``pixel * scale + offset``; with ``applied_in_model`` the
-model takes raw uint8 RGB and does it itself.
+model takes raw uint8 RGB and does it itself. ``crop`` (exports only, where the training frames could be
+read) holds the person-crop constants measured on the model (`keypoints_tf.crop_region.calibrate`);
+``threshold`` is also the confidence at which a keypoint is drawn.
 """
 
 from __future__ import annotations
@@ -89,7 +92,18 @@ def validate_contract(contract, source: str = "contract") -> dict:
     if keypoints_shape != [1, skeleton.num_keypoints, 2]:
         fail(f"keypoints output shape {keypoints_shape!r} does not match the skeleton's "
              f"{skeleton.num_keypoints} keypoints")
+    crop = contract.get("crop")
+    if crop is not None and not _is_crop_section(crop):
+        fail(f"'crop' must be {{\"threshold\": number, \"expand\": number, \"offset\": [x, y]}}, got {crop!r}"[:300])
     return contract
+
+
+def _is_crop_section(crop) -> bool:
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    offset = crop.get("offset") if isinstance(crop, dict) else None
+    return (isinstance(crop, dict) and number(crop.get("threshold")) and number(crop.get("expand"))
+            and isinstance(offset, list) and len(offset) == 2 and all(number(v) for v in offset))
 
 
 def parse_contract(data: bytes, source: str = "contract") -> dict:

@@ -218,6 +218,25 @@ def test_detect_on_a_video_writes_overlay_video_and_coco_json(exported, tmp_path
     assert coco.read_coco_keypoints(results).keypoints_pixels.shape == (5, 17, 2)  # the project's own reader
 
 
+def test_detect_with_a_tracked_crop_on_a_video(exported, tmp_path):
+    from keypoints_tf import detect
+    from keypoints_tf.crop_region import CropSettings, TrackingDetector
+    video = str(tmp_path / "clip.mp4")
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (96, 64))
+    for i in range(4):
+        frame = np.full((64, 96, 3), 30, np.uint8)
+        cv2.rectangle(frame, (30 + 4 * i, 10), (50 + 4 * i, 60), (200, 180, 160), -1)
+        writer.write(frame)
+    writer.release()
+    detector = TrackingDetector(keypoints_tf.load(exported["tflite"]["float32"]), CropSettings(threshold=0.0))
+    summary = detect.run(detector, video, str(tmp_path / "overlay.mp4"), str(tmp_path / "r.json"), threshold=0.0,
+                         progress=False)
+    assert summary["frames"] == 4
+    assert detector.tracker.region(96, 64) is not None  # every keypoint passes threshold 0: it keeps tracking
+    keypoints = np.asarray([a["keypoints"] for a in json.load(open(tmp_path / "r.json"))["annotations"]])
+    assert keypoints.shape == (4, 3 * 17) and np.all(np.isfinite(keypoints))
+
+
 def test_detect_on_a_folder_writes_one_overlay_per_image(exported, tmp_path):
     from keypoints_tf import detect
     folder = tmp_path / "images"
@@ -290,7 +309,10 @@ def test_golden_files_agree_with_the_letterbox_inverse(exported, tmp_path):
     width, height, size = golden["image_width"], golden["image_height"], golden["input_size"]
     assert width != height
     np.testing.assert_allclose(golden["python_keypoints"], input_to_frame(raw, width, height, size), atol=1e-4)
-    assert sorted(os.listdir(tmp_path)) == ["contract.json", "golden.json", "golden_input.png"]
+    assert sorted(os.listdir(tmp_path)) == ["golden.json", "golden_contract.json", "golden_crop.json",
+                                            "golden_input.png"]
+    assert json.load(open(tmp_path / "golden_contract.json")) == export.read_tflite_contract(
+        exported["tflite"]["float32"])
     assert 0 < golden["input_tensor_mean"] < 255
 
 

@@ -62,7 +62,8 @@ def write_onnx(model, contract: dict, output: str) -> None:
 
 def write_detector_onnx(restored: RestoredDetector, output: str, opset: int = OPSET) -> dict:
     """Converts a restored detector and writes `output`; returns the contract."""
-    contract = restored.contract({"quantization": "float32", "format": "onnx", "onnx_opset": opset})
+    contract = restored.contract({"quantization": "float32", "format": "onnx", "onnx_opset": opset},
+                                 crop=restored.crop_calibration())
     write_onnx(convert_detector(restored, opset), contract, output)
     logging.info("wrote %s (opset %d, %.1f KB)", output, opset, os.path.getsize(output) / 1024)
     return contract

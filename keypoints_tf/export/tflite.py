@@ -120,7 +120,7 @@ def write_detector_tflite(restored: RestoredDetector, output: str, quantization:
     extra = {"quantization": quantization}
     if quantization == "int8":
         extra["calibration_frames"] = int(len(calibration_images))
-    contract = restored.contract(extra)
+    contract = restored.contract(extra, crop=restored.crop_calibration())
     contract_path = write_tflite(model, contract, output)
     logging.info("wrote %s (%s, %.1f KB) and %s", output, quantization, os.path.getsize(output) / 1024,
                  os.path.basename(contract_path))
