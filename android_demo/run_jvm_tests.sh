@@ -5,9 +5,9 @@
 #   bash android_demo/run_jvm_tests.sh
 #
 # Environment:
-#   KEYPOINTS_GOLDEN_DIR  golden folder (contract.json, golden_input.png, golden.json); default
-#                         android_demo/core/build/golden, written with `export/write_golden.py --out DIR`
-#                         from the repo root when it does not exist yet.
+#   KEYPOINTS_GOLDEN_DIR  golden folder (golden_contract.json, golden_input.png, golden.json, golden_crop.json);
+#                         default android_demo/core/build/golden, written with `export/write_golden.py --out DIR`
+#                         from the repo root when it lacks any of these files (a model.tflite already there is kept).
 #   PYTHON                interpreter for that script (default python3).
 #   JUNIT_JAR, HAMCREST_JAR  explicit jar paths, if not under /usr/share/java.
 # Exits non-zero when compilation or any test fails.
@@ -44,15 +44,18 @@ done
 
 golden_dir="${KEYPOINTS_GOLDEN_DIR:-$core_dir/build/golden}"
 if [[ "$golden_dir" != /* ]]; then golden_dir="$PWD/$golden_dir"; fi
-if [[ ! -d "$golden_dir" ]]; then
+golden_complete=true
+for name in golden_contract.json golden_input.png golden.json golden_crop.json; do
+  if [[ ! -f "$golden_dir/$name" ]]; then golden_complete=false; fi
+done
+if [[ "$golden_complete" != true ]]; then
   python="${PYTHON:-python3}"
-  echo "run_jvm_tests.sh: no golden folder at $golden_dir; writing it with $python export/write_golden.py"
+  echo "run_jvm_tests.sh: the golden folder $golden_dir is missing or incomplete; writing it with $python export/write_golden.py"
   if ! (cd "$repo_dir" && PYTHONPATH="$repo_dir${PYTHONPATH:+:$PYTHONPATH}" \
         "$python" export/write_golden.py --out "$golden_dir"); then
-    rm -rf "$golden_dir"
     echo "run_jvm_tests.sh: could not write the golden files with '$python export/write_golden.py --out $golden_dir'" >&2
     echo "  (run from $repo_dir). Set PYTHON to an interpreter with keypoints_tf's dependencies, or point" >&2
-    echo "  KEYPOINTS_GOLDEN_DIR at an existing folder with contract.json, golden_input.png and golden.json." >&2
+    echo "  KEYPOINTS_GOLDEN_DIR at a folder written by export/write_golden.py." >&2
     exit 1
   fi
 fi

@@ -1,4 +1,4 @@
-"""Parity and speed of the exported detector: Keras vs SavedModel vs TFLite float32/float16/dynamic/int8.
+"""Parity and speed of the exported detector: Keras vs SavedModel vs TFLite float32/float16/dynamic/int8 vs ONNX.
 
     python benchmarks/export_benchmark.py --workdir=runs/synthetic [--student=runs/student] \
         [--reference_model=../shared/data/reference_models/pose_landmark_full.tflite --runs=100]
@@ -7,9 +7,11 @@ Prints one table. For each variant: the keypoint error on the workdir's evaluati
 size, `keypoints_tf.metrics.keypoint_metrics`), its change relative to the Keras float error, the largest
 keypoint difference from Keras (input pixels), the file size, and the median latency of one batch-1
 inference in `ai_edge_litert` on 1 and 2 threads (`--runs` runs after 5 warm-up runs; the input is a real
-evaluation image). MediaPipe BlazePose Full (`pose_landmark_full.tflite`, 256 px float input) is timed in
-the same run for comparison (skipped, with a line saying so, where the file is absent). With --student, the
-student's rows (Keras, float32, int8 at its own input size) follow, with their error change relative to the
+evaluation image). The ONNX row (`export/export_onnx.py`, float32) is timed the same way in onnxruntime's CPU
+provider with 1 and 2 intra-op threads (skipped, with a line saying so, without the onnx extra). MediaPipe
+BlazePose Full (`pose_landmark_full.tflite`, 256 px float input) is timed in the same run for comparison
+(skipped, with a line saying so, where the file is absent). With --student, the student's rows (Keras,
+float32, int8 and ONNX at its own input size) follow, with their error change relative to the
 teacher's Keras error. Targets (issue 4): int8 within +5% of Keras, float16 within +1%; the student int8
 no slower than BlazePose Full and within +10% of its teacher.
 """
@@ -28,6 +30,17 @@ DEFAULT_REFERENCE = os.path.join(os.path.dirname(REPO), "shared", "data", "refer
                                  "pose_landmark_full.tflite")
 
 
+def median_ms(invoke, runs: int, warmup: int = 5) -> float:
+    """Median wall time (ms) of `runs` calls of `invoke()` after `warmup` calls."""
+    times = []
+    for i in range(runs + warmup):
+        start = time.perf_counter()
+        invoke()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return 1000.0 * float(np.median(times))
+
+
 def median_latency_ms(path: str, image: np.ndarray | None, threads: int, runs: int) -> float:
     """Median wall time (ms) of `runs` invocations of a .tflite in ai_edge_litert (after 5 warm-up runs)."""
     from ai_edge_litert.interpreter import Interpreter
@@ -37,13 +50,32 @@ def median_latency_ms(path: str, image: np.ndarray | None, threads: int, runs: i
     if image is None:  # a reference model: random input of its own shape and type
         image = np.random.default_rng(0).random(detail["shape"]).astype(detail["dtype"])
     interpreter.set_tensor(detail["index"], image.astype(detail["dtype"]))
-    times = []
-    for i in range(runs + 5):
-        start = time.perf_counter()
-        interpreter.invoke()
-        if i >= 5:
-            times.append(time.perf_counter() - start)
-    return 1000.0 * float(np.median(times))
+    return median_ms(interpreter.invoke, runs)
+
+
+def onnx_session(path: str, threads: int):
+    """An onnxruntime CPU session with `threads` intra-op threads (and one inter-op thread)."""
+    import onnxruntime
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    return onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def onnx_latency_ms(path: str, image: np.ndarray, threads: int, runs: int) -> float:
+    """Median wall time (ms) of one batch-1 run of an .onnx in onnxruntime (after 5 warm-up runs)."""
+    session = onnx_session(path, threads)
+    return median_ms(lambda: session.run(["keypoints"], {"image": image}), runs)
+
+
+def onnx_keypoints(path: str, images: np.ndarray) -> np.ndarray:
+    """(N, S, S, 3) uint8 -> (N, K, 2) input-pixel keypoints from an .onnx (batch 1, 2 threads)."""
+    session = onnx_session(path, 2)
+    return np.concatenate([session.run(["keypoints"], {"image": image[None]})[0] for image in images])
+
+
+def onnx_available() -> bool:
+    import importlib.util
+    return all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "tf2onnx"))
 
 
 def tflite_keypoints(path: str, images: np.ndarray) -> np.ndarray:
@@ -63,8 +95,9 @@ def keras_keypoints(restored, images: np.ndarray, batch_size: int = 64) -> np.nd
 
 
 def benchmark_detector(workdir: str, label: str, quantizations, runs: int, calibration_frames: int,
-                       scratch: str, with_saved_model: bool = True, baseline_error: float | None = None):
-    """Rows (dicts) for one detector: Keras, SavedModel, then each TFLite quantization."""
+                       scratch: str, with_saved_model: bool = True, baseline_error: float | None = None,
+                       with_onnx: bool = False):
+    """Rows (dicts) for one detector: Keras, SavedModel, each TFLite quantization, then ONNX."""
     import tensorflow as tf
 
     from keypoints_tf import export
@@ -102,6 +135,15 @@ def benchmark_detector(workdir: str, label: str, quantizations, runs: int, calib
                          diff=float(np.abs(predicted - reference).max()), size_kb=os.path.getsize(path) / 1024,
                          ms1=median_latency_ms(path, images[:1], 1, runs),
                          ms2=median_latency_ms(path, images[:1], 2, runs)))
+    if with_onnx:
+        from keypoints_tf.export import onnx as onnx_export
+        path = os.path.join(scratch, f"{label}.onnx")
+        onnx_export.write_detector_onnx(restored, path)
+        predicted = onnx_keypoints(path, images)
+        rows.append(dict(model=label, variant="onnx float32 (onnxruntime)", error=error(predicted), base=base,
+                         diff=float(np.abs(predicted - reference).max()), size_kb=os.path.getsize(path) / 1024,
+                         ms1=onnx_latency_ms(path, images[:1], 1, runs),
+                         ms2=onnx_latency_ms(path, images[:1], 2, runs)))
     return rows, keras_error, len(images)
 
 
@@ -127,8 +169,9 @@ def main(argv):
     f = flags.FLAGS
     quantizations = ["float32", "float16", "dynamic", "int8"]
     with tempfile.TemporaryDirectory() as scratch:
+        with_onnx = onnx_available()
         rows, teacher_error, count = benchmark_detector(f.workdir, "detector", quantizations, f.runs,
-                                                        f.calibration_frames, scratch)
+                                                        f.calibration_frames, scratch, with_onnx=with_onnx)
         if os.path.isfile(f.reference_model):
             rows.append(dict(model="blazepose_full", variant="tflite 256px float", error=None,
                              size_kb=os.path.getsize(f.reference_model) / 1024,
@@ -140,11 +183,13 @@ def main(argv):
         if f.student:
             student_rows, _, _ = benchmark_detector(f.student, "student", ["float32", "int8"], f.runs,
                                                     f.calibration_frames, scratch, with_saved_model=False,
-                                                    baseline_error=teacher_error)
+                                                    baseline_error=teacher_error, with_onnx=with_onnx)
             rows += student_rows
     print(f"workdir {f.workdir}: {count} evaluation images; error in % of the image size; 'vs base' = relative "
           "change from the Keras error (the teacher's for student rows); max |d| = largest keypoint difference "
-          f"from Keras in input px; latency = median of {f.runs} runs, ai_edge_litert; reference: {reference_note}")
+          f"from Keras in input px; latency = median of {f.runs} runs, ai_edge_litert (onnxruntime for onnx"
+          f"{'' if with_onnx else ': not installed, pip install -e .[onnx]; no ONNX row'}); "
+          f"reference: {reference_note}")
     print(format_table(rows))
 
 

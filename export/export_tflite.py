@@ -1,4 +1,4 @@
-r"""Export a workdir's detector as a .tflite with its contract embedded and contract.json beside it.
+r"""Export a workdir's detector as a .tflite with its contract embedded and NAME.contract.json beside it.
 
     python export/export_tflite.py --workdir=runs/synthetic --quantization=int8 --output=runs/export/model.tflite \
         [--calibration_frames=200]
@@ -12,7 +12,7 @@ from absl import app, flags
 
 flags.DEFINE_string("workdir", None, "A training or distillation workdir.")
 flags.DEFINE_enum("quantization", "float32", ["float32", "float16", "dynamic", "int8"], "Quantization.")
-flags.DEFINE_string("output", None, "The .tflite file to write (contract.json is written beside it).")
+flags.DEFINE_string("output", None, "The .tflite file to write (NAME.contract.json is written beside NAME.tflite).")
 flags.DEFINE_integer("calibration_frames", 200, "int8 only: evenly spaced training frames to calibrate on.")
 
 
@@ -20,6 +20,7 @@ def main(argv):
     del argv
     import os
 
+    from keypoints_tf.contract import beside_path
     from keypoints_tf.errors import KeypointsError
     from keypoints_tf.export import export_tflite
     f = flags.FLAGS
@@ -28,7 +29,8 @@ def main(argv):
     except KeypointsError as e:
         raise SystemExit(f"error: {e}")
     extra = f", calibrated on {contract['model']['calibration_frames']} frames" if f.quantization == "int8" else ""
-    print(f"wrote {f.output} ({f.quantization}{extra}, {os.path.getsize(f.output) / 1024:.0f} KB) and contract.json")
+    print(f"wrote {f.output} ({f.quantization}{extra}, {os.path.getsize(f.output) / 1024:.0f} KB) and "
+          f"{os.path.basename(beside_path(f.output))}")
 
 
 if __name__ == "__main__":

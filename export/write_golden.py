@@ -1,4 +1,4 @@
-"""Golden files for the Android tests: a non-square frame, the model's raw outputs, Python's keypoints.
+"""Golden files for the Android tests: a non-square frame, the model's raw outputs, Python's keypoints, crops.
 
     python export/write_golden.py --out runs/export                       # for runs/export/model.tflite
     python export/write_golden.py --out DIR --workdir runs/synthetic      # exports DIR/model.tflite (float32) first
@@ -8,13 +8,25 @@
 The model is --model, else <out>/model.tflite if it exists, else a float32 export of --workdir, else a
 randomly initialised 32 px human17 detector (seeded; no training, its heatmap head scaled up so that the
 keypoints spread over the frame and the confidences are not all 0) exported to <out>/model.tflite. Writes
-<out>/contract.json, <out>/golden_input.png (a 96 x 72 RGB frame: gradient, shapes, noise) and
-<out>/golden.json:
+<out>/golden_contract.json (the model's contract), <out>/golden_input.png (a 96 x 72 RGB frame: gradient,
+shapes, noise), <out>/golden.json:
 
     {"image": "golden_input.png", "image_width": 96, "image_height": 72, "input_size": S,
      "raw_outputs": {"keypoints": [[[x, y], ...]], "confidence": [[c, ...]]},   # the model's outputs
      "python_keypoints": [[x, y], ...], "python_confidence": [...],             # keypoints_tf.load(...).detect
      "input_tensor_mean": m}                                                    # mean of the uint8 input tensor
+
+and <out>/golden_crop.json, the person-centred crop rule (`keypoints_tf.crop_region`) on pose sequences that
+need no model (a figure that walks, shrinks, grows, leaves the frame and is lost and found again, in a landscape
+frame with the default settings and a portrait frame with calibrated-looking ones):
+
+    {"default_settings": {"threshold": .., "min_visible_fraction": .., "expand": .., "offset_x": .., ...},
+     "lost_text": "...",
+     "sequences": [{"width": W, "height": H, "settings": {...},
+                    "frames": [{"keypoints": [[x, y], ...], "confidence": [...],     # this frame's pose
+                                "region": [cx, cy, side] or null,                    # the crop it was detected in
+                                "square": [x0, y0, side] or null}, ...],             # (null: the whole frame)
+                    "next_region": [cx, cy, side] or null}]}
 
 Coordinates are continuous pixels (`keypoints_tf.skeleton`); floats are written at full precision.
 """
@@ -28,6 +40,8 @@ import sys
 import numpy as np
 
 GOLDEN_WIDTH, GOLDEN_HEIGHT = 96, 72
+CROP_SEQUENCES = (((640, 480), {}),
+                  ((480, 640), {"threshold": 0.17, "expand": 2.2, "offset_x": 0.03, "offset_y": 0.12}))
 
 
 def golden_frame(width: int = GOLDEN_WIDTH, height: int = GOLDEN_HEIGHT, seed: int = 0) -> np.ndarray:
@@ -85,7 +99,7 @@ def write_golden(out: str, workdir: str | None = None, model: str | None = None,
         elif not os.path.isfile(model):
             tflite.write_detector_tflite(random_detector(seed), model, "float32")
     contract = tflite.read_tflite_contract(model)
-    with open(os.path.join(out, tflite.CONTRACT_FILE), "w") as f:
+    with open(os.path.join(out, "golden_contract.json"), "w") as f:
         json.dump(contract, f, indent=1)
     detector = keypoints_tf.load(model)
     frame = golden_frame(seed=seed)
@@ -104,6 +118,64 @@ def write_golden(out: str, workdir: str | None = None, model: str | None = None,
     }
     with open(os.path.join(out, "golden.json"), "w") as f:
         json.dump(golden, f, indent=1)
+    write_crop_golden(out, seed)
+    return golden
+
+
+def crop_poses(width: int, height: int, seed: int = 0, frames: int = 40, num_keypoints: int = 17):
+    """A pose sequence for the crop rule: (frames, K, 2) frame pixels and (frames, K) confidences.
+
+    A figure (a fixed random cloud 0.4 wide and 1 tall, scaled to its height) walks across the frame with
+    jitter. Frames 10-12: every confidence 0.1 (lost); 20: one visible keypoint too few (lost); 21: just
+    enough; 25: centred left of the frame (the centre is clamped); 30: taller than the frame (the side is
+    clamped); 34: tiny (the smallest side).
+    """
+    from keypoints_tf.crop_region import CropSettings
+    rng = np.random.default_rng(seed)
+    settings, longest = CropSettings(), max(width, height)
+    figure = rng.uniform([-0.2, -0.5], [0.2, 0.5], (num_keypoints, 2))
+    keypoints, confidence = [], []
+    for t in range(frames):
+        size = {30: 2.0 * longest, 34: 0.02 * longest}.get(t, 0.45 * height * (1.0 + 0.3 * np.sin(t / 6.0)))
+        centre = np.array([-0.05 * width if t == 25 else (0.2 + 0.6 * t / frames) * width, 0.55 * height])
+        keypoints.append(centre + figure * size + rng.normal(0.0, 2.0, (num_keypoints, 2)))
+        c = rng.uniform(0.35, 1.0, num_keypoints)
+        c[rng.choice(num_keypoints, 3, replace=False)] = rng.uniform(0.0, 0.29, 3)
+        if 10 <= t <= 12:
+            c[:] = 0.1
+        if t in (20, 21):
+            c[:] = 0.1
+            c[:settings.min_visible(num_keypoints) - (t == 20)] = 0.9
+        confidence.append(c)
+    # float32 values: the Android core holds poses in floats, so both sides start from the same numbers.
+    return np.asarray(keypoints, np.float32), np.asarray(confidence, np.float32)
+
+
+def write_crop_golden(out: str, seed: int = 0) -> dict:
+    """Runs `keypoints_tf.crop_region.CropTracker` over `crop_poses` and writes <out>/golden_crop.json."""
+    import dataclasses
+
+    from keypoints_tf.crop_region import LOST_TEXT, CropSettings, CropTracker
+
+    def region_list(region):
+        return None if region is None else [region.center_x, region.center_y, region.side]
+
+    sequences = []
+    for n, ((width, height), changes) in enumerate(CROP_SEQUENCES):
+        settings = dataclasses.replace(CropSettings(), **changes)
+        tracker = CropTracker(settings)
+        frames = []
+        for keypoints, confidence in zip(*crop_poses(width, height, seed + n)):
+            region = tracker.region(width, height)
+            frames.append({"keypoints": keypoints.tolist(), "confidence": confidence.tolist(),
+                           "region": region_list(region), "square": list(region.square()) if region else None})
+            tracker.update(keypoints, confidence, width, height)
+        sequences.append({"width": width, "height": height, "settings": dataclasses.asdict(settings),
+                          "frames": frames, "next_region": region_list(tracker.region(width, height))})
+    golden = {"default_settings": dataclasses.asdict(CropSettings()), "lost_text": LOST_TEXT,
+              "sequences": sequences}
+    with open(os.path.join(out, "golden_crop.json"), "w") as f:
+        json.dump(golden, f)
     return golden
 
 
@@ -117,14 +189,15 @@ def main(argv):
     f = flags.FLAGS
     golden = write_golden(f.out, f.workdir or None, f.model or None, f.seed)
     spread = np.asarray(golden["python_keypoints"]).std(0)
-    print(f"wrote {f.out}/golden.json, golden_input.png, contract.json ({golden['image_width']}x"
-          f"{golden['image_height']} frame, input {golden['input_size']} px, keypoint spread {spread.round(2)} px)")
+    print(f"wrote {f.out}/golden.json, golden_input.png, golden_contract.json, golden_crop.json "
+          f"({golden['image_width']}x{golden['image_height']} frame, input {golden['input_size']} px, "
+          f"keypoint spread {spread.round(2)} px)")
 
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from anywhere
     from absl import app, flags
-    flags.DEFINE_string("out", None, "Folder for contract.json, golden_input.png, golden.json (and model.tflite).")
+    flags.DEFINE_string("out", None, "Folder for the golden files (and model.tflite).")
     flags.DEFINE_string("workdir", "", "Export this workdir's detector (float32) to <out>/model.tflite first.")
     flags.DEFINE_string("model", "", "Use this .tflite instead of <out>/model.tflite.")
     flags.DEFINE_integer("seed", 0, "Seed of the golden frame (and of the random detector).")

@@ -3,7 +3,7 @@
 An implementation of KeypointGAN (Jakab, Gupta, Bilen, Vedaldi, CVPR 2020) in TensorFlow 2 / Keras 3.
 
     keypoints_tf.list_models()                     # the detectors shipped in the package
-    detector = keypoints_tf.load("people_walk")    # one of those, a .tflite, a SavedModel folder or a workdir
+    detector = keypoints_tf.load("people_walk")    # one of those, a .tflite/.onnx, a SavedModel folder, a workdir
     detection = detector.detect(rgb_image)         # keypoints (K, 2) in the image's pixels, confidence (K,)
 """
 
@@ -17,8 +17,8 @@ def list_models():
 
 
 def load(path, num_threads=None):
-    """A detector from a shipped model's name (`list_models()`), a `.tflite` file, a SavedModel folder or a
-    workdir (see `keypoints_tf.inference`).
+    """A detector from a shipped model's name (`list_models()`), a `.tflite` or `.onnx` file, a SavedModel folder
+    or a workdir (see `keypoints_tf.inference`).
 
     Imported lazily so that ``import keypoints_tf`` does not import TensorFlow.
     """

@@ -3,7 +3,7 @@
     python -m keypoints_tf.detect --model=runs/export/model.tflite --input=photo.jpg --output=photo_keypoints.jpg
     python -m keypoints_tf.detect --model=runs/synthetic --input=frames/ --output=overlays/ --json=keypoints.json
     python -m keypoints_tf.detect --model=saved_model/ --input=clip.mp4 --output=clip_keypoints.mp4 \\
-        --json=clip.json --smoothing [--min_cutoff=1.0 --beta=0.05 --d_cutoff=1.0]
+        --json=clip.json --smoothing [--min_cutoff=1.0 --beta=0.05 --d_cutoff=1.0] [--crop=track]
 
 `--model` is anything `keypoints_tf.load` takes. Skeleton edges are drawn blue on the subject's left, orange
 on the right, light grey in the centre (the Android app's colours), for keypoints whose confidence is at
@@ -12,7 +12,9 @@ videos); the JSON is streamed too. It is a COCO keypoints file: ``images`` (id, 
 and for videos frame_index and time_seconds), ``categories`` (the skeleton) and ``annotations``, which are
 COCO results ``{"image_id", "category_id": 1, "keypoints": [x, y, v] * K, "score"}`` in continuous pixel
 coordinates (`keypoints_tf.skeleton`), v = 2 where confidence >= threshold else 1, score = mean confidence.
-``json.load(f)["annotations"]`` is what COCO's ``loadRes`` takes.
+``json.load(f)["annotations"]`` is what COCO's ``loadRes`` takes. ``--crop=track`` detects in a person-centred
+square that follows the previous frame's keypoints (`keypoints_tf.crop_region`; frames and folder images in
+order), drawn as a grey outline, with a note on the overlay where tracking is lost and the whole frame is used.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import tempfile
 import cv2
 import numpy as np
 
+from keypoints_tf import crop_region
 from keypoints_tf.data import videos
 from keypoints_tf.data.videos import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from keypoints_tf.errors import DataError
@@ -134,8 +137,8 @@ def run(detector, input_path: str, output: str, json_path: str | None = None, th
                 target = output if kind == "image" else os.path.join(output, os.path.basename(file))
                 if kind == "image" and os.path.isdir(output):
                     target = os.path.join(output, os.path.basename(file))
-                _write_image(target, draw_skeleton(image, detection.keypoints, detection.confidence,
-                                                   detector.skeleton, threshold))
+                _write_image(target, crop_region.draw_status(draw_skeleton(
+                    image, detection.keypoints, detection.confidence, detector.skeleton, threshold), detection))
                 if writer:
                     name = os.path.relpath(os.path.abspath(file), os.path.dirname(os.path.abspath(json_path)))
                     writer.add({"file_name": name, "width": image.shape[1], "height": image.shape[0]},
@@ -171,6 +174,7 @@ def _run_video(detector, path, output, writer, threshold, smoother, progress, tq
                     if not video_writer.isOpened():
                         raise DataError(f"{output}: OpenCV cannot write a video here (use a .mp4 path)")
                 overlay = draw_skeleton(image, keypoints, detection.confidence, detector.skeleton, threshold)
+                crop_region.draw_status(overlay, detection)
                 video_writer.write(cv2.cvtColor(overlay, cv2.COLOR_RGB2BGR))
                 if writer:
                     writer.add({"file_name": f"{os.path.basename(path)}#{count:06d}", "width": image.shape[1],
@@ -213,8 +217,13 @@ def main(argv):
     from keypoints_tf.smoothing import PoseSmoother
     f = flags.FLAGS
     detector = keypoints_tf.load(f.model, num_threads=f.num_threads or None)
-    smoother = PoseSmoother(f.min_cutoff, f.beta, f.d_cutoff, f.threshold) if f.smoothing else None
-    result = run(detector, f.input, f.output, f.json or None, f.threshold, smoother)
+    threshold = f.threshold if f.threshold is not None else crop_region.CropSettings.from_contract(
+        detector.contract).threshold
+    if f.crop == "track":
+        detector = crop_region.TrackingDetector(detector, crop_region.CropSettings.for_detector(detector, f.threshold))
+        threshold = detector.settings.threshold
+    smoother = PoseSmoother(f.min_cutoff, f.beta, f.d_cutoff, threshold) if f.smoothing else None
+    result = run(detector, f.input, f.output, f.json or None, threshold, smoother)
     print(f"{result['frames']} {'frames' if result['kind'] == 'video' else 'images'} -> {result['output']}"
           + (f", {result['json']}" if result["json"] else ""))
 
@@ -228,12 +237,15 @@ if __name__ == "__main__":
     flags.DEFINE_string("input", None, "An image, a folder of images or a video file.")
     flags.DEFINE_string("output", None, "Overlay image, folder of overlays (for a folder), or .mp4 (for a video).")
     flags.DEFINE_string("json", "", "COCO-style keypoints results JSON to write (optional).")
-    flags.DEFINE_float("threshold", 0.3, "Keypoints below this confidence are not drawn (and get v = 1).")
+    flags.DEFINE_float("threshold", None, "Keypoints below this confidence are not drawn (and get v = 1); default: "
+                       "the model's calibrated one (its contract's crop.threshold), else 0.3.")
     flags.DEFINE_bool("smoothing", False, "One-Euro temporal smoothing of video keypoints.")
     flags.DEFINE_float("min_cutoff", 1.0, "One-Euro minimum cutoff (Hz).")
     flags.DEFINE_float("beta", 0.05, "One-Euro speed coefficient.")
     flags.DEFINE_float("d_cutoff", 1.0, "One-Euro derivative cutoff (Hz).")
     flags.DEFINE_integer("num_threads", 0, "CPU threads for .tflite models (0 = LiteRT's default).")
+    flags.DEFINE_enum("crop", "none", ["none", "track"], "none: letterbox the whole frame; track: a person-centred "
+                      "crop from the previous frame's keypoints (keypoints_tf.crop_region).")
     flags.mark_flags_as_required(["model", "input", "output"])
 
     def guarded(argv):

@@ -1,7 +1,7 @@
-"""Python inference: `keypoints_tf.load(path)` for a workdir, a SavedModel folder or a `.tflite` file.
+"""Python inference: `keypoints_tf.load(path)` for a workdir, a SavedModel folder, a `.tflite` or an `.onnx` file.
 
     import keypoints_tf
-    detector = keypoints_tf.load("runs/export/model.tflite")      # or a SavedModel folder, or a workdir
+    detector = keypoints_tf.load("runs/export/model.tflite")      # or .onnx, a SavedModel folder, a workdir
     detection = detector.detect(rgb_image)                         # (H, W, 3) uint8 RGB, any size
     detection.keypoints                                            # (K, 2) float32 pixels of rgb_image
     detection.confidence                                           # (K,) float32 in [0, 1]
@@ -10,7 +10,8 @@
 `detect` letterboxes the image into the S x S input exactly like the Android core
 (`keypoints_tf.data.letterbox`: OpenCV INTER_AREA, centred on zeros) and maps the model's input-pixel
 keypoints back with the letterbox inverse. Coordinates are continuous pixels (`keypoints_tf.skeleton`):
-the centre of pixel (i, j) is (i + 0.5, j + 0.5). `.tflite` files run in `ai_edge_litert`.
+the centre of pixel (i, j) is (i + 0.5, j + 0.5). `.tflite` files run in `ai_edge_litert`, `.onnx` files in
+`onnxruntime` (the ``onnx`` extra).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class TFLiteDetector(Detector):
     """A `.tflite` exported by `keypoints_tf.export`, run by `ai_edge_litert` (signature serving_default).
 
     Args:
-        path: the .tflite file (contract embedded, or ``contract.json`` beside it).
+        path: the .tflite file (contract embedded, or ``NAME.contract.json`` beside ``NAME.tflite``).
         num_threads: CPU threads of the interpreter (None = LiteRT's default).
     """
 
@@ -106,6 +107,43 @@ class TFLiteDetector(Detector):
     def run(self, image):
         outputs = self._runner(image=np.asarray(image).astype(self.input_dtype, copy=False))
         return outputs["keypoints"], outputs["confidence"]
+
+
+class ONNXDetector(Detector):
+    """An `.onnx` exported by `keypoints_tf.export.onnx` (contract in its metadata), run by onnxruntime on the CPU.
+
+    Args:
+        path: the .onnx file.
+        num_threads: intra-op threads of the session (None = onnxruntime's default).
+    """
+
+    def __init__(self, path: str, num_threads: Optional[int] = None):
+        try:
+            import onnxruntime
+        except ImportError:
+            raise ModelFileError(f'{path}: ONNX models need onnxruntime: pip install -e ".[onnx]"') from None
+        from keypoints_tf.export.onnx import read_onnx_contract
+        options = onnxruntime.SessionOptions()
+        if num_threads:
+            options.intra_op_num_threads = num_threads
+        try:
+            self.session = onnxruntime.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime's errors (InvalidProtobuf, Fail, ...) derive from Exception only
+            raise ModelFileError(f"{path}: onnxruntime cannot load this model ({str(e)[:300]})") from None
+        super().__init__(read_onnx_contract(self.session, path), path)
+        inputs = {i.name: {"shape": i.shape, "dtype": i.type} for i in self.session.get_inputs()}
+        outputs = {o.name: {"shape": o.shape, "dtype": o.type} for o in self.session.get_outputs()}
+        if inputs.get("image", {}).get("shape") != self.contract["input"]["shape"]:
+            raise ModelFileError(f"{path}: the model's inputs {inputs} do not match the contract's 'image' "
+                                 f"{self.contract['input']['shape']}")
+        for name in ("keypoints", "confidence"):
+            if outputs.get(name, {}).get("shape") != self.contract["outputs"][name]["shape"]:
+                raise ModelFileError(f"{path}: the model's outputs {outputs} do not match the contract's {name!r} "
+                                     f"{self.contract['outputs'][name]['shape']}")
+
+    def run(self, image):
+        keypoints, confidence = self.session.run(["keypoints", "confidence"], {"image": np.asarray(image, np.uint8)})
+        return keypoints, confidence
 
 
 class SavedModelDetector(Detector):
@@ -147,11 +185,12 @@ class KerasDetector(Detector):
 
 
 def load(path: str, num_threads: Optional[int] = None) -> Detector:
-    """A detector from a `.tflite` file, a SavedModel folder or a training/distillation workdir.
+    """A detector from a `.tflite` or `.onnx` file, a SavedModel folder or a training/distillation workdir.
 
     Args:
-        path: ``*.tflite``; a folder with ``saved_model.pb``; a folder with ``config.json`` and checkpoints/.
-        num_threads: CPU threads for `.tflite` models.
+        path: ``*.tflite``; ``*.onnx``; a folder with ``saved_model.pb``; a folder with ``config.json`` and
+            checkpoints/.
+        num_threads: CPU threads for `.tflite` and `.onnx` models.
 
     Raises:
         ModelFileError: the path is none of these, or the model or its contract is missing, corrupt or
@@ -164,7 +203,9 @@ def load(path: str, num_threads: Optional[int] = None) -> Detector:
     if os.path.isfile(path):
         if path.endswith(".tflite"):
             return TFLiteDetector(path, num_threads=num_threads)
-        raise ModelFileError(f"{path}: expected a .tflite file, a SavedModel folder or a workdir")
+        if path.endswith(".onnx"):
+            return ONNXDetector(path, num_threads=num_threads)
+        raise ModelFileError(f"{path}: expected a .tflite or .onnx file, a SavedModel folder or a workdir")
     if os.path.isdir(path):
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             return SavedModelDetector(path)
@@ -172,8 +213,8 @@ def load(path: str, num_threads: Optional[int] = None) -> Detector:
             return KerasDetector(path)
         raise ModelFileError(f"{path}: a folder with neither saved_model.pb (SavedModel) nor config.json "
                              "(training or distillation workdir)")
-    raise ModelFileError(f"{path}: no such file or folder (expected a .tflite, a SavedModel folder, a workdir or "
-                         f"a shipped detector's name: {', '.join(pretrained.list_models()) or 'none installed'})")
+    raise ModelFileError(f"{path}: no such file or folder (expected a .tflite, an .onnx, a SavedModel folder, a "
+                         f"workdir or a shipped detector's name: {', '.join(pretrained.list_models()) or 'none'})")
 
 
 def _check_image(image) -> np.ndarray:

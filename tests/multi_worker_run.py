@@ -15,6 +15,7 @@ def main(workdir, world_dir, strategy_name):
     strategy = train.make_strategy(strategy_name)  # first, before any other TensorFlow op
     config = shrink_for_smoke(get_default_config())
     config.data.world_dir = world_dir
+    config.train.precision = "float32"  # compared weight by weight; "auto" picks bfloat16 on AMX/AVX512-BF16 CPUs
     config.train.regressor_pretrain_steps = 2
     config.train.steps = 3
     config.log.checkpoint_every_steps = 5

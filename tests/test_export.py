@@ -48,11 +48,22 @@ def exported(smoke_trained, tmp_path_factory):
         export.write_tflite(model, restored.contract(extra), path)
         tflite[quantization] = path
     from keypoints_tf.data import pipeline
-    images = pipeline.load_training_data(restored.data_config, restored.image_size).eval_images[:4]
-    outputs = restored.reference(tf.cast(images, tf.float32) * (2.0 / 255.0) - 1.0)
+    data = pipeline.load_training_data(restored.data_config, restored.image_size)
+    outputs = restored.reference(tf.cast(data.eval_images, tf.float32) * (2.0 / 255.0) - 1.0)
     keypoints = (outputs["keypoints"].numpy() + 1.0) * (restored.image_size / 2.0)   # (N, K, 2) input px
+    confidence = heatmap_confidence(outputs["heatmaps"]).numpy()
     return dict(root=root, workdir=workdir, restored=restored, saved_model=saved_model, tflite=tflite,
-                images=images, keypoints=keypoints, confidence=heatmap_confidence(outputs["heatmaps"]).numpy())
+                images=data.eval_images[:4], keypoints=keypoints[:4], confidence=confidence[:4],
+                eval=dict(images=data.eval_images, keypoints=keypoints, target=data.eval_keypoints,
+                          visible=data.eval_visible))
+
+
+def _eval_error(exported, input_pixels):
+    """The evaluation error (%, `keypoint_metrics`) of (N, K, 2) input-pixel keypoints on the whole split."""
+    from keypoints_tf.metrics import keypoint_metrics
+    size, data = exported["restored"].image_size, exported["eval"]
+    return keypoint_metrics(np.asarray(input_pixels) * (2.0 / size) - 1.0, data["target"],
+                            exported["restored"].skeleton, data["visible"])["error"]
 
 
 def _litert(path):
@@ -87,11 +98,73 @@ def test_embedded_contract_reads_back_with_plain_zipfile(exported):
     for quantization, path in exported["tflite"].items():
         with open(path, "rb") as f, zipfile.ZipFile(io.BytesIO(f.read())) as archive:
             embedded = json.loads(archive.read("keypoints_contract.json"))
-        beside = json.load(open(os.path.join(os.path.dirname(path), "contract.json")))
+        beside = json.load(open(contract_lib.beside_path(path)))   # model.contract.json beside model.tflite
         assert embedded == beside
         assert embedded["model"]["quantization"] == quantization
         assert embedded["outputs"]["keypoints"]["units"] == "input_pixels"
     assert embedded["model"]["calibration_frames"] == CALIBRATION_FRAMES  # int8 is last
+
+
+def test_exports_sharing_a_folder_keep_their_own_contracts(exported, tmp_path):
+    restored = exported["restored"]
+    model = export.convert_saved_model(exported["saved_model"], "float32")
+    for name, quantization in (("teacher", "float32"), ("student", "float16")):
+        export.write_tflite(model, restored.contract({"quantization": quantization}), str(tmp_path / f"{name}.tflite"))
+    assert sorted(os.listdir(tmp_path)) == ["student.contract.json", "student.tflite", "teacher.contract.json",
+                                            "teacher.tflite"]
+    assert json.load(open(tmp_path / "teacher.contract.json"))["model"]["quantization"] == "float32"
+    assert json.load(open(tmp_path / "student.contract.json"))["model"]["quantization"] == "float16"
+    bare = open(tmp_path / "student.tflite", "rb").read()
+    (tmp_path / "student.tflite").write_bytes(bare[:bare.index(b"PK\x03\x04")])  # no embedded contract
+    assert export.read_tflite_contract(str(tmp_path / "student.tflite"))["model"]["quantization"] == "float16"
+
+
+def test_a_legacy_contract_json_is_read_only_for_the_lone_model_of_its_folder(exported, tmp_path):
+    good = open(exported["tflite"]["float32"], "rb").read()
+    (tmp_path / "old.tflite").write_bytes(good[:good.index(b"PK\x03\x04")])
+    (tmp_path / "contract.json").write_text(json.dumps(export.read_tflite_contract(exported["tflite"]["float32"])))
+    assert export.read_tflite_contract(str(tmp_path / "old.tflite"))["skeleton"]["name"] == "human17"
+    (tmp_path / "other.tflite").write_bytes(good)  # now contract.json could be either model's
+    with pytest.raises(ModelFileError, match="no embedded"):
+        export.read_tflite_contract(str(tmp_path / "old.tflite"))
+
+
+def test_onnx_export_matches_keras_and_carries_its_contract(exported, tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    from keypoints_tf.export import onnx as onnx_export
+    path = str(tmp_path / "model.onnx")
+    contract = onnx_export.write_detector_onnx(exported["restored"], path)
+    assert sorted(os.listdir(tmp_path)) == ["model.onnx"]  # the metadata is the only copy of the contract
+    detector = keypoints_tf.load(path)
+    assert detector.contract == contract and contract["model"]["format"] == "onnx"
+    data = exported["eval"]
+    outputs = [detector.run(image[None]) for image in data["images"]]
+    keypoints = np.concatenate([k for k, _ in outputs])
+    confidence = np.concatenate([c for _, c in outputs])
+    assert keypoints.dtype == np.float32 and keypoints.shape == data["keypoints"].shape
+    np.testing.assert_allclose(keypoints, data["keypoints"], atol=TOLERANCE_PX["float32"])
+    np.testing.assert_allclose(confidence[:4], exported["confidence"], atol=TOLERANCE_CONFIDENCE["float32"])
+    keras_error = _eval_error(exported, data["keypoints"])
+    assert abs(_eval_error(exported, keypoints) / keras_error - 1.0) < 1e-3  # within 0.1% of Keras
+    image = np.random.default_rng(1).integers(0, 256, (37, 50, 3), dtype=np.uint8)
+    expected, scale = _manual_detection(exported, image)
+    np.testing.assert_allclose(detector.detect(image).keypoints, expected, atol=2e-3 / scale)
+
+
+def test_onnx_files_without_contract_or_model_are_model_file_errors(exported, tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    from keypoints_tf.export import onnx as onnx_export
+    model = onnx_export.convert_detector(exported["restored"])
+    bare = tmp_path / "bare.onnx"
+    bare.write_bytes(model.SerializeToString())
+    with pytest.raises(ModelFileError, match="no 'keypoints_contract.json' in the ONNX metadata"):
+        keypoints_tf.load(str(bare))
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a model" * 100)
+    with pytest.raises(ModelFileError, match="onnxruntime cannot load"):
+        keypoints_tf.load(str(garbage))
 
 
 def _manual_detection(exported, image):
@@ -153,6 +226,25 @@ def test_detect_on_a_video_writes_overlay_video_and_coco_json(exported, tmp_path
                for a in annotations)
     assert [image["frame_index"] for image in data["images"]] == [0, 1, 2, 3, 4]
     assert coco.read_coco_keypoints(results).keypoints_pixels.shape == (5, 17, 2)  # the project's own reader
+
+
+def test_detect_with_a_tracked_crop_on_a_video(exported, tmp_path):
+    from keypoints_tf import detect
+    from keypoints_tf.crop_region import CropSettings, TrackingDetector
+    video = str(tmp_path / "clip.mp4")
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (96, 64))
+    for i in range(4):
+        frame = np.full((64, 96, 3), 30, np.uint8)
+        cv2.rectangle(frame, (30 + 4 * i, 10), (50 + 4 * i, 60), (200, 180, 160), -1)
+        writer.write(frame)
+    writer.release()
+    detector = TrackingDetector(keypoints_tf.load(exported["tflite"]["float32"]), CropSettings(threshold=0.0))
+    summary = detect.run(detector, video, str(tmp_path / "overlay.mp4"), str(tmp_path / "r.json"), threshold=0.0,
+                         progress=False)
+    assert summary["frames"] == 4
+    assert detector.tracker.region(96, 64) is not None  # every keypoint passes threshold 0: it keeps tracking
+    keypoints = np.asarray([a["keypoints"] for a in json.load(open(tmp_path / "r.json"))["annotations"]])
+    assert keypoints.shape == (4, 3 * 17) and np.all(np.isfinite(keypoints))
 
 
 def test_detect_on_a_folder_writes_one_overlay_per_image(exported, tmp_path):
@@ -227,7 +319,10 @@ def test_golden_files_agree_with_the_letterbox_inverse(exported, tmp_path):
     width, height, size = golden["image_width"], golden["image_height"], golden["input_size"]
     assert width != height
     np.testing.assert_allclose(golden["python_keypoints"], input_to_frame(raw, width, height, size), atol=1e-4)
-    assert sorted(os.listdir(tmp_path)) == ["contract.json", "golden.json", "golden_input.png"]
+    assert sorted(os.listdir(tmp_path)) == ["golden.json", "golden_contract.json", "golden_crop.json",
+                                            "golden_input.png"]
+    assert json.load(open(tmp_path / "golden_contract.json")) == export.read_tflite_contract(
+        exported["tflite"]["float32"])
     assert 0 < golden["input_tensor_mean"] < 255
 
 

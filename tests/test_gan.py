@@ -14,6 +14,7 @@ SKELETON = get_skeleton("human17")
 
 def _config(method="keypoint_gan"):
     config = shrink_for_smoke(get_default_config())
+    config.train.precision = "float32"  # exact comparisons; "auto" picks bfloat16 on AMX/AVX512-BF16 CPUs
     config.method = method
     config.model.pool_size = 0 if method == "keypoint_gan" else 4
     return config

@@ -40,6 +40,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
+from keypoints_tf.crop_region import cut_square
 from keypoints_tf.data import background, videos
 
 from keypoints_tf.errors import DataError
@@ -269,11 +270,7 @@ def crop_squares(centres, heights, margin: float) -> np.ndarray:
 def crop_square(frame: np.ndarray, square, size: int) -> np.ndarray:
     """Cuts [x0, y0, side] out of a frame (zeros outside it) and resizes it to (size, size)."""
     x0, y0, side = (int(v) for v in square)
-    height, width = frame.shape[:2]
-    canvas = np.zeros((side, side) + frame.shape[2:], frame.dtype)
-    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + side, width), min(y0 + side, height)
-    if sx1 > sx0 and sy1 > sy0:
-        canvas[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = frame[sy0:sy1, sx0:sx1]
+    canvas = cut_square(frame, x0, y0, side)
     interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     return cv2.resize(canvas, (size, size), interpolation=interpolation)
 

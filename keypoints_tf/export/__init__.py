@@ -1,12 +1,14 @@
-"""Export of a trained detector: SavedModel, TFLite (float32, float16, dynamic, int8), the model contract.
+"""Export of a trained detector: SavedModel, TFLite (float32, float16, dynamic, int8), ONNX, the model contract.
 
     from keypoints_tf import export
     export.export_saved_model("runs/synthetic", "runs/export/saved_model")
     export.export_tflite("runs/synthetic", "runs/export/model.tflite", quantization="int8")
+    from keypoints_tf.export import onnx; onnx.export_onnx("runs/synthetic", "runs/export/model.onnx")
 
 Modules: `restore` (only Phi and eta, or a student, from a workdir's latest checkpoint), `serving` (the
 uint8-in, pixels-out graph), `saved_model` (ExportArchive + contract in assets/), `tflite` (conversion,
-quantization, contract embedded and beside). The CLIs are in the repository's top-level ``export/``.
+quantization, contract embedded and beside), `onnx` (tf2onnx, contract in the metadata; imported on its
+own, since it needs the ``onnx`` extra). The CLIs are in the repository's top-level ``export/``.
 """
 
 from keypoints_tf.export.restore import RestoredDetector, load_frames, restore_detector

@@ -30,6 +30,7 @@ from keypoints_tf.errors import DataError, ModelFileError
 from keypoints_tf.skeleton import Skeleton, get_skeleton
 
 STUDENT = "student"
+CROP_CALIBRATION_FRAMES = 200
 
 
 @dataclasses.dataclass
@@ -54,14 +55,38 @@ class RestoredDetector:
     checkpoint: str
     data_config: ml_collections.ConfigDict
     reference: object = None
+    _crop: object = dataclasses.field(default=False, repr=False)  # crop_calibration's result; False: not yet
 
-    def contract(self, extra: Optional[dict] = None) -> dict:
-        """The model contract (`keypoints_tf.contract`) with a ``model`` section saying what was exported."""
+    def contract(self, extra: Optional[dict] = None, crop: Optional[dict] = None) -> dict:
+        """The model contract (`keypoints_tf.contract`) with a ``model`` section saying what was exported,
+        and `crop` (`crop_calibration`) as its ``crop`` section when given."""
         from keypoints_tf import __version__
         model = {"kind": self.kind, "checkpoint": os.path.basename(self.checkpoint),
                  "keypoints_tf_version": __version__}
         model.update(extra or {})
-        return contract_lib.build_contract(self.skeleton, self.image_size, extra={"model": model})
+        sections = {"model": model, **({"crop": crop} if crop else {})}
+        return contract_lib.build_contract(self.skeleton, self.image_size, extra=sections)
+
+    def crop_calibration(self, num_frames: int = CROP_CALIBRATION_FRAMES) -> Optional[dict]:
+        """The person-crop constants of this detector (`keypoints_tf.crop_region.calibrate`), measured on
+        `num_frames` of its training frames; None (logged) where those frames cannot be read. Computed once."""
+        if self._crop is False:
+            from keypoints_tf.crop_region import calibrate
+            from keypoints_tf.models import heatmap_confidence
+            try:
+                frames = load_frames(self, num_frames)
+            except DataError as e:
+                logging.warning("no crop calibration (the contract's crop section is left out): %s", e)
+                self._crop = None
+                return None
+            keypoints, confidence = [], []
+            for start in range(0, len(frames), 50):
+                outputs = self.network(tf.cast(frames[start:start + 50], tf.float32) * (2.0 / 255.0) - 1.0,
+                                       training=False)
+                keypoints.append((outputs["keypoints"].numpy() + 1.0) * (self.image_size / 2.0))
+                confidence.append(heatmap_confidence(outputs["heatmaps"]).numpy())
+            self._crop = calibrate(np.concatenate(keypoints), np.concatenate(confidence), self.image_size)
+        return self._crop
 
 
 def read_workdir_config(workdir: str) -> dict:
@@ -211,12 +236,12 @@ def _is_shape_mismatch(error) -> bool:
 
 
 def load_frames(restored: RestoredDetector, num_frames: int) -> np.ndarray:
-    """(N, S, S, 3) uint8 training frames, evenly spaced over the workdir's videos (int8 calibration)."""
+    """(N, S, S, 3) uint8 training frames, evenly spaced over the workdir's videos (int8 and crop calibration)."""
     from keypoints_tf.data import pipeline
     try:
         data = pipeline.load_training_data(restored.data_config, restored.image_size)
     except (DataError, OSError) as e:
-        raise DataError(f"int8 calibration reads the workdir's training frames and could not: {e}") from None
+        raise DataError(f"calibration reads the workdir's training frames and could not: {e}") from None
     frames = data.videos.frames
     indices = np.linspace(0, len(frames) - 1, min(num_frames, len(frames))).round().astype(int)
     return frames[indices]

@@ -37,7 +37,7 @@ def write_saved_model(restored: RestoredDetector, output: str) -> dict:
     serving = ServingDetector(restored.network, restored.image_size, name="serving_detector")
     signature = serving.input_signature()
     serving(tf.zeros(signature[0].shape, tf.uint8))  # builds it
-    contract = restored.contract()
+    contract = restored.contract(crop=restored.crop_calibration())
     contract_lib.validate_contract(contract)
     archive = keras.export.ExportArchive()
     archive.track(serving)

@@ -16,14 +16,13 @@ Quantization (a string choice):
 
 Every variant keeps the ``serving_default`` signature (input ``image``, outputs ``keypoints`` and
 ``confidence``) and carries the contract as the ZIP entry ``keypoints_contract.json`` after the flatbuffer
-(`keypoints_tf.contract.embed_in_tflite`); ``contract.json`` is written beside the ``.tflite`` (the
-Android app's asset names are ``model.tflite`` and ``contract.json``).
+(`keypoints_tf.contract.embed_in_tflite`); ``NAME.contract.json`` is written beside ``NAME.tflite``, so that
+several exports can share a folder (the Android app bundles such a folder as is).
 """
 
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 import tempfile
@@ -40,7 +39,6 @@ from keypoints_tf.export.saved_model import write_saved_model
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 DEFAULT_CALIBRATION_FRAMES = 200
-CONTRACT_FILE = "contract.json"
 # Ops of the heatmap -> keypoints tail kept in float32 in int8 models.
 FLOAT_TAIL_OPS = ("SOFTMAX", "SUM", "SQUARED_DIFFERENCE", "SQRT", "MAXIMUM", "MINIMUM", "PACK", "TRANSPOSE")
 
@@ -88,15 +86,13 @@ def _convert_int8(converter, images: np.ndarray) -> bytes:
 
 
 def write_tflite(model: bytes, contract: dict, output: str) -> str:
-    """Writes `model` with the embedded contract to `output` and the contract JSON beside it; returns its path."""
+    """Writes `model` with the embedded contract to `output` (NAME.tflite) and NAME.contract.json beside it;
+    returns the contract file's path."""
     contract_lib.validate_contract(contract)
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     with open(output, "wb") as f:
         f.write(contract_lib.embed_in_tflite(model, contract))
-    contract_path = os.path.join(os.path.dirname(os.path.abspath(output)), CONTRACT_FILE)
-    with open(contract_path, "w") as f:
-        json.dump(contract, f, indent=1)
-    return contract_path
+    return contract_lib.write_beside(output, contract)
 
 
 def export_tflite(workdir: str, output: str, quantization: str = "float32",
@@ -124,17 +120,18 @@ def write_detector_tflite(restored: RestoredDetector, output: str, quantization:
     extra = {"quantization": quantization}
     if quantization == "int8":
         extra["calibration_frames"] = int(len(calibration_images))
-    contract = restored.contract(extra)
-    write_tflite(model, contract, output)
+    contract = restored.contract(extra, crop=restored.crop_calibration())
+    contract_path = write_tflite(model, contract, output)
     logging.info("wrote %s (%s, %.1f KB) and %s", output, quantization, os.path.getsize(output) / 1024,
-                 CONTRACT_FILE)
+                 os.path.basename(contract_path))
     return contract
 
 
 def read_tflite_contract(path: str) -> dict:
-    """The contract embedded in a `.tflite`, else the ``contract.json`` beside it; ModelFileError if neither.
+    """The contract embedded in a `.tflite`, else the file beside it (`keypoints_tf.contract.find_beside`:
+    ``NAME.contract.json``, or a legacy ``contract.json``); ModelFileError if neither.
 
-    An embedded contract that is malformed or does not match is an error even when a ``contract.json`` exists.
+    An embedded contract that is malformed or does not match is an error even when a file beside it exists.
     """
     if not os.path.isfile(path):
         raise ModelFileError(f"{path}: file not found (expected a .tflite written by export/export_tflite.py)")
@@ -142,8 +139,8 @@ def read_tflite_contract(path: str) -> dict:
         data = f.read()
     if _has_embedded_contract(data):
         return contract_lib.read_from_tflite(data, path)
-    beside = os.path.join(os.path.dirname(os.path.abspath(path)), CONTRACT_FILE)
-    if not os.path.isfile(beside):
+    beside = contract_lib.find_beside(path)
+    if beside is None:
         return contract_lib.read_from_tflite(data, path)  # raises, saying how to fix it
     with open(beside, "rb") as f:
         return contract_lib.parse_contract(f.read(), beside)

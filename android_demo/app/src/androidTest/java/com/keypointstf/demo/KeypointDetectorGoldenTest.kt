@@ -7,6 +7,7 @@ import androidx.test.platform.app.InstrumentationRegistry
 import com.keypointstf.core.Frame
 import com.keypointstf.core.Json
 import com.keypointstf.core.Letterbox
+import com.keypointstf.core.ModelCatalog
 import com.keypointstf.core.ModelContract
 import com.keypointstf.core.Pose
 import com.keypointstf.core.Postprocessor
@@ -17,10 +18,11 @@ import org.junit.Test
 import org.junit.runner.RunWith
 
 /**
- * Pins the on-device output to the golden files the Python exporter wrote for the bundled model.
+ * Pins the on-device output to the golden files the Python exporter wrote for one of the bundled models.
  *
- * The golden files (contract.json, golden_input.png, golden.json) are copied into this test APK's assets
- * under golden/ by the app module's copyKeypointsGolden task; the model comes from the app's assets. The
+ * The golden files (golden_contract.json, golden_input.png, golden.json) are put into this test APK's assets
+ * under golden/ by the app module's bundle<Variant>KeypointsGolden task; the model is the bundled
+ * `models/NAME.tflite` whose file name golden.json's "model" ends with (write_golden.py --model <it>). The
  * detector runs on the PNG exactly as the app runs on a camera frame (core pre-processing, LiteRT, core
  * post-processing) and every keypoint must land within [CPU_TOLERANCE_PX] of python_keypoints, the same
  * tolerance as the Python golden check and the JVM GoldenTest.
@@ -34,13 +36,22 @@ class KeypointDetectorGoldenTest {
 
     private val golden: Map<String, Any?> by lazy { Json.parseObject(goldenText("golden.json")) }
     private val goldenContract: ModelContract by lazy {
-        ModelContract.fromJson(goldenText("contract.json"), "golden/contract.json")
+        ModelContract.fromJson(goldenText("golden_contract.json"), "golden/golden_contract.json")
+    }
+
+    /** The bundled model the golden files were written for. */
+    private val model: ModelCatalog.Entry by lazy {
+        val file = (golden["model"] as String).substringAfterLast('/')
+        val catalog = LiteRtKeypointDetector.catalog(appContext.assets)
+        catalog.entries().firstOrNull { it.file == file } ?: throw AssertionError(
+            "golden.json was written for $file, which is not bundled (bundled: ${catalog.entries().map { it.file }}); " +
+                "write the golden files with export/write_golden.py --model <a bundled NAME.tflite>")
     }
 
     @Test
     fun bundledModelIsTheOneTheGoldenFilesWereMadeWith() {
-        val bundled = LiteRtKeypointDetector.readContract(appContext.assets)
-        val message = "the app's model.tflite is not the model of the golden files: re-export both together"
+        val bundled = model.contract
+        val message = "${model.file} does not match the golden files' contract: re-export both together"
         assertEquals(message, goldenContract.skeleton.keypointNames, bundled.skeleton.keypointNames)
         assertEquals(message, goldenContract.inputSize, bundled.inputSize)
         assertEquals(message, goldenContract.inputDtype, bundled.inputDtype)
@@ -60,7 +71,7 @@ class KeypointDetectorGoldenTest {
 
     @Test
     fun cpuDetectionMatchesPython() {
-        LiteRtKeypointDetector.create(appContext, Accelerator.CPU).use { detector ->
+        LiteRtKeypointDetector.create(appContext, model, Accelerator.CPU).use { detector ->
             val detection = detector.detect(goldenFrame())
             assertMatchesPython(detection.pose, CPU_TOLERANCE_PX, CPU_CONFIDENCE_TOLERANCE)
         }
@@ -69,7 +80,7 @@ class KeypointDetectorGoldenTest {
     @Test
     fun gpuDetectionMatchesPython() {
         val detector = try {
-            LiteRtKeypointDetector.create(appContext, Accelerator.GPU)
+            LiteRtKeypointDetector.create(appContext, model, Accelerator.GPU)
         } catch (e: Exception) {
             assumeNoException("no LiteRT GPU accelerator on this device", e)
             return

@@ -1,6 +1,8 @@
 package com.keypointstf.demo
 
+import com.keypointstf.core.CropRegion
 import com.keypointstf.core.Frame
+import com.keypointstf.core.LensFacing
 import com.keypointstf.core.ModelContract
 import com.keypointstf.core.Pose
 
@@ -16,6 +18,8 @@ data class Keypoint(val name: String, val x: Float, val y: Float, val confidence
  * @property pose keypoints in frame pixels with their confidences (core [Pose], what the overlay maps)
  * @property inferenceTimeMs the model run alone
  * @property totalTimeMs pre-processing + model run + post-processing
+ * @property lensFacing the camera that took the frame (core [LensFacing]): the overlay mirrors by it
+ * @property crop the person crop the model saw (core [CropRegion]), or null for the whole frame
  */
 data class Detection(
     val pose: Pose,
@@ -24,6 +28,8 @@ data class Detection(
     val frameHeight: Int,
     val inferenceTimeMs: Double,
     val totalTimeMs: Double,
+    val lensFacing: Int = LensFacing.BACK,
+    val crop: CropRegion? = null,
 ) {
     val keypoints: List<Keypoint>
         get() = keypointNames.mapIndexed { i, name -> Keypoint(name, pose.x(i), pose.y(i), pose.confidence(i)) }

@@ -5,16 +5,16 @@ import android.content.res.AssetManager
 import android.os.SystemClock
 import com.google.ai.edge.litert.CompiledModel
 import com.google.ai.edge.litert.TensorBuffer
-import com.keypointstf.core.ContractException
 import com.keypointstf.core.Frame
+import com.keypointstf.core.ModelCatalog
 import com.keypointstf.core.ModelContract
 import com.keypointstf.core.Postprocessor
 import com.keypointstf.core.Preprocessor
-import java.io.IOException
 import com.google.ai.edge.litert.Accelerator as LiteRtAccelerator
 
 /**
- * [KeypointDetector] on LiteRT's CompiledModel API, for the `model.tflite` asset.
+ * [KeypointDetector] on LiteRT's CompiledModel API, for one bundled model (`models/NAME.tflite` in the assets,
+ * listed by [catalog]).
  *
  * Pre- and post-processing are the core's ([Preprocessor], [Postprocessor]); this class only moves tensors
  * in and out of the "serving_default" signature: input [ModelContract.inputName] (uint8 or float32
@@ -67,47 +67,32 @@ class LiteRtKeypointDetector private constructor(
     }
 
     companion object {
-        const val MODEL_ASSET = "model.tflite"
-        const val CONTRACT_ASSET = "contract.json"
+        /** The asset folder the build fills from keypoints_tf/pretrained or -Pkeypoints.modelDir. */
+        const val MODELS_FOLDER = "models"
         const val SIGNATURE = "serving_default"
         const val KEYPOINTS_OUTPUT = "keypoints"
         const val CONFIDENCE_OUTPUT = "confidence"
 
-        /** Loads the bundled model on [accelerator]; throws if the model, its contract or the accelerator fails. */
-        fun create(context: Context, accelerator: Accelerator): LiteRtKeypointDetector {
-            val contract = readContract(context.assets)
+        /** Loads a bundled [model] on [accelerator]; throws if the model or the accelerator fails. */
+        fun create(context: Context, model: ModelCatalog.Entry, accelerator: Accelerator): LiteRtKeypointDetector {
             val liteRtAccelerator = when (accelerator) {
                 Accelerator.CPU -> LiteRtAccelerator.CPU
                 Accelerator.GPU -> LiteRtAccelerator.GPU
             }
-            val model = CompiledModel.create(context.assets, MODEL_ASSET, CompiledModel.Options(liteRtAccelerator), null)
+            val compiled = CompiledModel.create(
+                context.assets, "$MODELS_FOLDER/${model.file}", CompiledModel.Options(liteRtAccelerator), null)
             try {
-                return LiteRtKeypointDetector(contract, accelerator, model)
+                return LiteRtKeypointDetector(model.contract, accelerator, compiled)
             } catch (e: Exception) {
-                model.close()
+                compiled.close()
                 throw e
             }
         }
 
-        /** The contract embedded in the model asset, else the `contract.json` asset beside it. */
-        fun readContract(assets: AssetManager): ModelContract {
-            val modelBytes = try {
-                assets.open(MODEL_ASSET).use { it.readBytes() }
-            } catch (e: IOException) {
-                throw ContractException(
-                    "$MODEL_ASSET is not in the app's assets: export a model and build with " +
-                        "-Pkeypoints.modelDir=<export folder> (android_demo/README.md)", e)
-            }
-            return try {
-                ModelContract.fromTflite(modelBytes, MODEL_ASSET)
-            } catch (embedded: ContractException) {
-                val json = try {
-                    assets.open(CONTRACT_ASSET).use { it.readBytes() }
-                } catch (e: IOException) {
-                    throw embedded
-                }
-                ModelContract.fromJsonBytes(json, CONTRACT_ASSET)
-            }
+        /** The bundled models and their contracts (core [ModelCatalog]: NAME.tflite + embedded or paired contract). */
+        fun catalog(assets: AssetManager): ModelCatalog {
+            val names = assets.list(MODELS_FOLDER)?.toList().orEmpty()
+            return ModelCatalog.load(names) { name -> assets.open("$MODELS_FOLDER/$name").use { it.readBytes() } }
         }
     }
 }

@@ -1,9 +1,9 @@
 package com.keypointstf.demo
 
 import android.app.Application
-import androidx.camera.core.CameraSelector
 import androidx.lifecycle.AndroidViewModel
 import androidx.lifecycle.viewModelScope
+import com.keypointstf.core.LensFacing
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.SharingStarted
 import kotlinx.coroutines.flow.StateFlow
@@ -22,17 +22,13 @@ class MainViewModel(application: Application) : AndroidViewModel(application) {
         .stateIn(viewModelScope, SharingStarted.Eagerly, UiState())
 
     init {
-        helper.load(choices.value.requestedAccelerator)
+        reload()
     }
 
     fun switchCamera() {
         choices.update {
-            val next = if (it.lensFacing == CameraSelector.LENS_FACING_BACK) {
-                CameraSelector.LENS_FACING_FRONT
-            } else {
-                CameraSelector.LENS_FACING_BACK
-            }
-            it.copy(lensFacing = next)
+            val next = if (it.lensFacing == LensFacing.BACK) LensFacing.FRONT else LensFacing.BACK
+            it.copy(lensFacing = next, cameraError = null)
         }
         helper.resetTracking()
     }
@@ -40,7 +36,35 @@ class MainViewModel(application: Application) : AndroidViewModel(application) {
     fun selectAccelerator(accelerator: Accelerator) {
         if (choices.value.requestedAccelerator == accelerator) return
         choices.update { it.copy(requestedAccelerator = accelerator) }
-        helper.load(accelerator)
+        reload()
+    }
+
+    /** A bundled model by NAME (the menu's teacher / student entries). */
+    fun selectModel(name: String) {
+        if (uiState.value.detector.model?.name == name) return
+        choices.update { it.copy(modelName = name) }
+        reload()
+    }
+
+    /** The drawing (and tracking) threshold; null returns to the model's calibrated one. */
+    fun selectThreshold(threshold: Double?) {
+        if (choices.value.threshold == threshold) return
+        choices.update { it.copy(threshold = threshold) }
+        reload()
+    }
+
+    fun setPermissionDenied(denied: Boolean) {
+        choices.update { it.copy(permissionDenied = denied) }
+    }
+
+    /** The camera could not be opened (null: it was). */
+    fun setCameraError(message: String?) {
+        choices.update { it.copy(cameraError = message) }
+    }
+
+    private fun reload() {
+        val chosen = choices.value
+        helper.load(chosen.modelName, chosen.requestedAccelerator, chosen.threshold)
     }
 
     override fun onCleared() {

@@ -1,33 +1,40 @@
 package com.keypointstf.demo
 
-import androidx.camera.core.CameraSelector
-import java.util.Locale
+import com.keypointstf.core.LensFacing
+import com.keypointstf.core.StatusText
 
-/** Everything the screen shows: camera and accelerator choices, and the detector's latest state. */
+/**
+ * Everything the screen shows: the user's choices, what went wrong with the camera, and the detector's state.
+ *
+ * @property modelName the chosen bundled model (NAME of NAME.tflite); null: the build's default
+ * @property threshold the chosen drawing threshold; null: the model's calibrated one
+ */
 data class UiState(
-    val lensFacing: Int = CameraSelector.LENS_FACING_BACK,
+    val lensFacing: Int = LensFacing.BACK,
     val requestedAccelerator: Accelerator = Accelerator.CPU,
+    val modelName: String? = null,
+    val threshold: Double? = null,
+    val permissionDenied: Boolean = false,
+    val cameraError: String? = null,
     val detector: DetectorState = DetectorState(),
 ) {
-    /** The front camera's preview is mirrored, so the overlay is too. */
-    val mirrored: Boolean
-        get() = lensFacing == CameraSelector.LENS_FACING_FRONT
-
-    /** The text in the corner: accelerator, model, inference time, frame rate, and any error. */
-    fun statsText(): String {
-        val lines = mutableListOf<String>()
-        val contract = detector.contract
+    /**
+     * The text in the corner (core [StatusText]: a denied permission or a camera error is never overwritten by
+     * the figures, and an empty screen says why).
+     */
+    fun status(): StatusText {
+        val status = StatusText().permissionDenied(permissionDenied).cameraError(cameraError).modelError(detector.error)
+        val model = detector.model
         val accelerator = detector.accelerator
-        if (contract == null || accelerator == null) {
-            lines += if (detector.error == null) "Loading model on $requestedAccelerator…" else "No model loaded"
-        } else {
-            lines += "$accelerator · ${contract.skeleton.name} · ${contract.inputSize} px input"
-            detector.detection?.let {
-                lines += String.format(Locale.US, "inference %.1f ms (with pre/post %.1f ms)", it.inferenceTimeMs, it.totalTimeMs)
-            }
-            lines += String.format(Locale.US, "%.1f FPS", detector.framesPerSecond)
+        if (model == null || accelerator == null) {
+            return status.loading(modelName ?: "the model", requestedAccelerator.name)
         }
-        detector.error?.let { lines += it }
-        return lines.joinToString("\n")
+        status.model(accelerator.name, model.label())
+        detector.detection?.let {
+            status.timing(it.inferenceTimeMs, it.totalTimeMs, detector.framesPerSecond)
+                .pose(it.pose, detector.settings.threshold)
+                .tracking(it.crop != null)
+        }
+        return status
     }
 }

@@ -64,6 +64,28 @@ public final class FrameTransforms {
         return new Frame(dst, w, frame.height);
     }
 
+    /**
+     * The {@code width x height} rectangle of {@code frame} whose top-left pixel is (x0, y0), black (0) where
+     * it leaves the frame: CameraX's crop rect (inside the buffer) and the person crop (may stick out).
+     */
+    public static Frame cut(Frame frame, int x0, int y0, int width, int height) {
+        if (width <= 0 || height <= 0) {
+            throw new IllegalArgumentException("cut size must be positive, got " + width + " x " + height);
+        }
+        if (x0 == 0 && y0 == 0 && width == frame.width && height == frame.height) {
+            return frame;
+        }
+        int[] dst = new int[width * height];
+        int fromX = Math.max(x0, 0);
+        int toX = Math.min(x0 + width, frame.width);
+        for (int y = Math.max(y0, 0); y < Math.min(y0 + height, frame.height); y++) {
+            if (toX > fromX) {
+                System.arraycopy(frame.pixels, y * frame.width + fromX, dst, (y - y0) * width + (fromX - x0), toX - fromX);
+            }
+        }
+        return new Frame(dst, width, height);
+    }
+
     /** Points of a {@code width x height} frame, moved to where {@link #rotate} puts them. */
     public static float[] rotatePoints(float[] xy, int width, int height, int degrees) {
         Letterbox.checkPoints(xy);

@@ -17,7 +17,8 @@ import java.util.zip.ZipFile;
  *
  * <p>Checks the same fields as Python's {@code validate_contract}, plus what the app relies on: a square
  * RGB input with letterbox resizing, a known dtype, {@code confidence} of shape [1, K] and one edge side
- * per edge. Every problem raises {@link ContractException} naming the source and the field.
+ * per edge. The optional {@code crop} section (the person-crop constants measured at export) becomes
+ * {@link #crop}. Every problem raises {@link ContractException} naming the source and the field.
  *
  * <p>Example: {@code ModelContract contract = ModelContract.fromTflite(modelBytes, "model.tflite");}
  */
@@ -44,10 +45,31 @@ public final class ModelContract {
     public final double normalizationScale;
     public final double normalizationOffset;
     public final boolean normalizationAppliedInModel;
+    /** The calibrated person-crop constants ({@link CropSettings#forContract}); null when the export had none. */
+    public final Crop crop;
+    /** {@code model.kind} ("keypoint_gan", "supervised", "student", ...), or "" when absent. */
+    public final String modelKind;
+    /** {@code model.quantization} ("float32", "float16", "dynamic", "int8"), or "" when absent. */
+    public final String quantization;
+
+    /** The contract's {@code crop} section: {@code {"threshold", "expand", "offset": [x, y]}}. */
+    public static final class Crop {
+        public final double threshold;
+        public final double expand;
+        public final double offsetX;
+        public final double offsetY;
+
+        Crop(double threshold, double expand, double offsetX, double offsetY) {
+            this.threshold = threshold;
+            this.expand = expand;
+            this.offsetX = offsetX;
+            this.offsetY = offsetY;
+        }
+    }
 
     private ModelContract(Skeleton skeleton, String inputName, int inputSize, InputDtype inputDtype,
                           double normalizationScale, double normalizationOffset,
-                          boolean normalizationAppliedInModel) {
+                          boolean normalizationAppliedInModel, Crop crop, String modelKind, String quantization) {
         this.skeleton = skeleton;
         this.inputName = inputName;
         this.inputSize = inputSize;
@@ -55,6 +77,9 @@ public final class ModelContract {
         this.normalizationScale = normalizationScale;
         this.normalizationOffset = normalizationOffset;
         this.normalizationAppliedInModel = normalizationAppliedInModel;
+        this.crop = crop;
+        this.modelKind = modelKind;
+        this.quantization = quantization;
     }
 
     public int numKeypoints() {
@@ -158,7 +183,31 @@ public final class ModelContract {
                     + " keypoints; expected [1, " + k + "]");
         }
         String inputName = input.containsKey("name") ? fields.string(input, "name", "input.name") : "image";
-        return new ModelContract(skeleton, inputName, shape.get(1).intValue(), dtype, scale, offset, appliedInModel);
+        Crop crop = root.get("crop") == null ? null : readCrop(fields.object(root, "crop", "crop"), fields);
+        Object model = root.get("model");
+        String kind = "";
+        String quantization = "";
+        if (model instanceof Map) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> modelMap = (Map<String, Object>) model;
+            kind = modelMap.get("kind") instanceof String ? (String) modelMap.get("kind") : "";
+            quantization = modelMap.get("quantization") instanceof String ? (String) modelMap.get("quantization") : "";
+        }
+        return new ModelContract(skeleton, inputName, shape.get(1).intValue(), dtype, scale, offset, appliedInModel,
+                crop, kind, quantization);
+    }
+
+    private static Crop readCrop(Map<String, Object> map, Fields fields) {
+        double threshold = fields.number(map, "threshold", "crop.threshold");
+        double expand = fields.number(map, "expand", "crop.expand");
+        List<Object> offset = fields.list(map, "offset", "crop.offset");
+        if (offset.size() != 2 || !(offset.get(0) instanceof Number) || !(offset.get(1) instanceof Number)) {
+            throw fields.fail("'crop.offset' must be [x, y] numbers, got " + offset);
+        }
+        if (!(threshold >= 0 && threshold <= 1 && expand > 0)) {
+            throw fields.fail("'crop' needs a threshold in [0, 1] and a positive expand, got " + threshold + " and " + expand);
+        }
+        return new Crop(threshold, expand, ((Number) offset.get(0)).doubleValue(), ((Number) offset.get(1)).doubleValue());
     }
 
     private static Skeleton readSkeleton(Map<String, Object> map, Fields fields) {

@@ -46,6 +46,15 @@ public final class ViewTransform {
                 (viewHeight - frameHeight * scale) / 2.0);
     }
 
+    /**
+     * The overlay's transform for a camera frame shown by PreviewView (FILL_CENTER): mirrored when the camera
+     * that took this frame faces the user ({@link LensFacing#mirrorsPreview}).
+     */
+    public static ViewTransform forCameraFrame(int frameWidth, int frameHeight, int lensFacing, float viewWidth,
+                                               float viewHeight) {
+        return of(frameWidth, frameHeight, viewWidth, viewHeight, ScaleMode.FILL, LensFacing.mirrorsPreview(lensFacing));
+    }
+
     public float[] apply(float[] xy) {
         Letterbox.checkPoints(xy);
         float[] out = new float[xy.length];

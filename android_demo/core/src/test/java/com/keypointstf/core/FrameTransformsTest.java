@@ -98,4 +98,18 @@ public class FrameTransformsTest {
         assertEquals("rotation must be a multiple of 90 degrees, got 45", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Frame(new int[5], 3, 2));
     }
+
+    @Test
+    public void cutTakesARectangleAndPadsWithBlack() {
+        int[] pixels = new int[6 * 4];
+        for (int i = 0; i < pixels.length; i++) pixels[i] = 0xFF000000 | (i + 1);
+        Frame frame = new Frame(pixels, 6, 4);
+        Frame inside = FrameTransforms.cut(frame, 1, 1, 3, 2); // a CameraX crop rect
+        assertArrayEquals(new int[] {frame.argb(1, 1), frame.argb(2, 1), frame.argb(3, 1), frame.argb(1, 2),
+                frame.argb(2, 2), frame.argb(3, 2)}, inside.pixels);
+        Frame outside = FrameTransforms.cut(frame, -1, 3, 2, 2);
+        assertArrayEquals(new int[] {0, frame.argb(0, 3), 0, 0}, outside.pixels);
+        assertSame(frame, FrameTransforms.cut(frame, 0, 0, 6, 4));
+        assertArrayEquals(new int[4], FrameTransforms.cut(frame, 10, 10, 2, 2).pixels);
+    }
 }

@@ -19,7 +19,7 @@ import org.junit.Test;
  * The Java core against the golden files written by the Python exporter ({@code export/write_golden.py}).
  *
  * <p>The folder (system property {@value #DIR_PROPERTY}, set by {@code run_jvm_tests.sh}) holds
- * {@code contract.json}, {@code golden_input.png} (a non-square RGB frame) and {@code golden.json}: the raw
+ * {@code golden_contract.json}, {@code golden_input.png} (a non-square RGB frame) and {@code golden.json}: the raw
  * outputs the model gave for that frame, the frame-pixel keypoints the Python detector reported, and the
  * mean of the uint8 tensor Python fed the model. The core's post-processing of the raw outputs must land
  * on Python's keypoints, and its pre-processing of the PNG must give nearly the same tensor mean.
@@ -45,14 +45,10 @@ public class GoldenTest {
 
     @Before
     public void load() throws IOException {
-        String path = System.getProperty(DIR_PROPERTY);
-        if (path == null || !new File(path).isDirectory()) {
-            fail("golden folder not found: set -D" + DIR_PROPERTY + "=<folder with contract.json, golden_input.png, "
-                    + "golden.json> (android_demo/run_jvm_tests.sh writes one with export/write_golden.py); got " + path);
-        }
-        dir = new File(path);
-        golden = Json.parseObject(read("golden.json"));
-        contract = ModelContract.fromJson(read("contract.json"), new File(dir, "contract.json").getPath());
+        dir = goldenDir();
+        golden = Json.parseObject(read(dir, "golden.json"));
+        contract = ModelContract.fromJson(read(dir, "golden_contract.json"),
+                new File(dir, "golden_contract.json").getPath());
         File imageFile = new File(dir, (String) golden.get("image"));
         image = ImageIO.read(imageFile);
         if (image == null) {
@@ -127,16 +123,27 @@ public class GoldenTest {
         return edges;
     }
 
-    private String read(String name) throws IOException {
+    static String read(File dir, String name) throws IOException {
         File file = new File(dir, name);
         if (!file.isFile()) {
-            fail("golden folder " + dir + " has no " + name);
+            fail("golden folder " + dir + " has no " + name + " (delete it and run android_demo/run_jvm_tests.sh to "
+                    + "rewrite it with export/write_golden.py)");
         }
         return new String(Files.readAllBytes(file.toPath()), StandardCharsets.UTF_8);
     }
 
+    /** The golden folder from the system property, or a failure saying how to make one. */
+    static File goldenDir() {
+        String path = System.getProperty(DIR_PROPERTY);
+        if (path == null || !new File(path).isDirectory()) {
+            fail("golden folder not found: set -D" + DIR_PROPERTY + "=<folder written by export/write_golden.py> "
+                    + "(android_demo/run_jvm_tests.sh does); got " + path);
+        }
+        return new File(path);
+    }
+
     /** Nested JSON arrays of numbers -> a flat float array of the expected length. */
-    private static float[] flatten(List<?> nested, int expectedLength, String field) {
+    static float[] flatten(List<?> nested, int expectedLength, String field) {
         float[] out = new float[expectedLength];
         int n = flattenInto(nested, out, 0, field);
         if (n != expectedLength) {

@@ -2,6 +2,7 @@ package com.keypointstf.core;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
@@ -170,5 +171,25 @@ public class ModelContractTest {
         ContractException e = assertThrows(expected, ContractException.class, runnable);
         assertTrue("expected the message to contain <" + expected + ">, got <" + e.getMessage() + ">",
                 e.getMessage().contains(expected));
+    }
+
+    @Test
+    public void theOptionalCropAndModelSectionsAreRead() {
+        String json = TestFiles.contractJson().replace("\"letterbox\": \"s = S / max(W, H); ...\"",
+                "\"letterbox\": \"s\", \"model\": {\"kind\": \"student\", \"quantization\": \"int8\"}, "
+                        + "\"crop\": {\"threshold\": 0.2, \"expand\": 3, \"offset\": [0, -0.1]}");
+        ModelContract contract = ModelContract.fromJson(json, "c.json");
+        assertEquals(0.2, contract.crop.threshold, 0);
+        assertEquals(3.0, contract.crop.expand, 0);
+        assertEquals(-0.1, contract.crop.offsetY, 0);
+        assertEquals("student", contract.modelKind);
+        assertEquals("int8", contract.quantization);
+        ModelContract plain = ModelContract.fromJson(TestFiles.contractJson(), "c.json");
+        assertNull(plain.crop);
+        assertEquals("", plain.modelKind);
+        assertContractError(() -> ModelContract.fromJson(json.replace("[0, -0.1]", "[0]"), "c.json"),
+                "'crop.offset' must be [x, y] numbers");
+        assertContractError(() -> ModelContract.fromJson(json.replace("\"expand\": 3", "\"expand\": -1"), "c.json"),
+                "positive expand");
     }
 }

@@ -2,7 +2,9 @@ package com.keypointstf.core;
 
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
 
 import org.junit.Test;
 
@@ -49,5 +51,20 @@ public class ViewTransformTest {
                 () -> ViewTransform.of(480, 640, 0, 1920, ViewTransform.ScaleMode.FIT, false));
         assertThrows(IllegalArgumentException.class,
                 () -> ViewTransform.of(0, 640, 10, 10, ViewTransform.ScaleMode.FILL, false));
+    }
+
+    @Test
+    public void theOverlayMirrorsFramesOfAFrontCameraOnly() {
+        assertTrue(LensFacing.mirrorsPreview(LensFacing.FRONT));
+        assertFalse(LensFacing.mirrorsPreview(LensFacing.BACK));
+        assertFalse(LensFacing.mirrorsPreview(LensFacing.EXTERNAL));
+        float[] point = {10, 20};
+        // A frame taken by the front camera is mirrored even when the user has just switched to the back one:
+        // the decision comes with the frame.
+        ViewTransform front = ViewTransform.forCameraFrame(100, 100, LensFacing.FRONT, 100, 100);
+        ViewTransform back = ViewTransform.forCameraFrame(100, 100, LensFacing.BACK, 100, 100);
+        assertArrayEquals(new float[] {90, 20}, front.apply(point), EPS);
+        assertArrayEquals(new float[] {10, 20}, back.apply(point), EPS);
+        assertEquals("front", LensFacing.name(LensFacing.FRONT));
     }
 }

@@ -11,14 +11,14 @@ import com.keypointstf.core.Skeleton
 import com.keypointstf.core.SkeletonSegments
 import com.keypointstf.core.ViewTransform
 import com.keypointstf.demo.Detection
-import com.keypointstf.demo.KeypointDetectorHelper
 
 /**
  * Draws a [Detection] over the camera preview: skeleton edges coloured by side (left blue, right orange,
- * centre grey, the subject's own sides) and a dot per keypoint above the confidence threshold.
+ * centre grey, the subject's own sides), a dot per keypoint above the confidence threshold, and the person
+ * crop the model saw as a thin grey square (none when it saw the whole frame; the status text says so).
  *
- * Frame pixels map to the view like PreviewView's FILL_CENTER (core [ViewTransform], FILL), mirrored for
- * the front camera.
+ * Frame pixels map to the view like PreviewView's FILL_CENTER (core [ViewTransform.forCameraFrame]),
+ * mirrored when the frame came from a front camera: the detection's own camera, not the one just chosen.
  */
 class SkeletonOverlayView @JvmOverloads constructor(
     context: Context,
@@ -27,7 +27,7 @@ class SkeletonOverlayView @JvmOverloads constructor(
 
     private var skeleton: Skeleton? = null
     private var detection: Detection? = null
-    private var mirrored = false
+    private var threshold = 0.3f
 
     private val density = resources.displayMetrics.density
     private val edgePaint = Paint(Paint.ANTI_ALIAS_FLAG).apply {
@@ -41,11 +41,16 @@ class SkeletonOverlayView @JvmOverloads constructor(
         strokeWidth = 1.5f * density
         color = Color.BLACK
     }
+    private val cropPaint = Paint(Paint.ANTI_ALIAS_FLAG).apply {
+        style = Paint.Style.STROKE
+        strokeWidth = 1f * density
+        color = 0x99A0A0A0.toInt()
+    }
 
-    fun show(skeleton: Skeleton?, detection: Detection?, mirrored: Boolean) {
+    fun show(skeleton: Skeleton?, detection: Detection?, threshold: Double) {
         this.skeleton = skeleton
         this.detection = detection
-        this.mirrored = mirrored
+        this.threshold = threshold.toFloat()
         invalidate()
     }
 
@@ -54,12 +59,17 @@ class SkeletonOverlayView @JvmOverloads constructor(
         val skeleton = skeleton ?: return
         val detection = detection ?: return
         if (width == 0 || height == 0) return
-        val toView = ViewTransform.of(
-            detection.frameWidth, detection.frameHeight, width.toFloat(), height.toFloat(),
-            ViewTransform.ScaleMode.FILL, mirrored,
+        val toView = ViewTransform.forCameraFrame(
+            detection.frameWidth, detection.frameHeight, detection.lensFacing, width.toFloat(), height.toFloat(),
         )
+        detection.crop?.let { crop ->
+            val corners = toView.apply(floatArrayOf(
+                crop.x0.toFloat(), crop.y0.toFloat(),
+                (crop.x0 + crop.squareSide).toFloat(), (crop.y0 + crop.squareSide).toFloat(),
+            ))
+            canvas.drawRect(minOf(corners[0], corners[2]), corners[1], maxOf(corners[0], corners[2]), corners[3], cropPaint)
+        }
         val pose = toView.apply(detection.pose)
-        val threshold = KeypointDetectorHelper.CONFIDENCE_THRESHOLD
         for (segment in SkeletonSegments.visible(skeleton, pose, threshold)) {
             edgePaint.color = segment.argb()
             canvas.drawLine(segment.x0, segment.y0, segment.x1, segment.y1, edgePaint)
