@@ -18,6 +18,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from keypoints_tf import atomic
 from keypoints_tf import metrics as metrics_lib
 from keypoints_tf.models import render_skeleton
 
@@ -177,10 +178,7 @@ def summary_line(metrics: dict) -> str:
 
 def write_metrics(workdir: str, metrics: dict, name: str = "metrics.json"):
     """Writes atomically (a temporary file, then a rename): a kill never leaves half a file."""
-    path = os.path.join(workdir, name)
-    with open(path + ".tmp", "w") as f:
-        json.dump(metrics, f, indent=2)
-    os.replace(path + ".tmp", path)
+    atomic.write_json(os.path.join(workdir, name), metrics, indent=2)
 
 
 def read_metrics(workdir: str, name: str = "metrics.json") -> dict:
@@ -217,10 +215,13 @@ def main(argv):
     from absl import flags
     from ml_collections import config_flags
     overrides = config_flags.get_override_values(flags.FLAGS["config"])
-    metrics = evaluate_workdir(flags.FLAGS.workdir, overrides, regression=flags.FLAGS.regression)
-    output = flags.FLAGS.output or os.path.join(flags.FLAGS.workdir, "eval.json")
-    with open(output, "w") as f:
-        json.dump(metrics, f, indent=2)
+    f = flags.FLAGS
+    if f.output:  # the default <workdir>/eval.json is this command's own file, replaced on each run
+        atomic.check_output(f.output, f.overwrite, inputs=[os.path.join(f.workdir, name) for name in
+                                                           ("config.json", "metrics.json", "history.jsonl")])
+    metrics = evaluate_workdir(f.workdir, overrides, regression=f.regression)
+    output = f.output or os.path.join(f.workdir, "eval.json")
+    atomic.write_json(output, metrics, indent=2)
     print(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, dict)}, indent=2))
     print(f"written to {output}")
 
@@ -233,8 +234,11 @@ if __name__ == "__main__":
     config_flags.DEFINE_config_dict("config", get_default_config(),
                                     "Overrides of the workdir's config, e.g. --config.data.eval=FILE.")
     flags.DEFINE_string("workdir", None, "A training workdir.")
-    flags.DEFINE_string("output", "", "Where to write the JSON (default <workdir>/eval.json).")
+    flags.DEFINE_string("output", "", "Where to write the JSON (default <workdir>/eval.json, replaced on each run; "
+                        "another existing file only with --overwrite).")
+    flags.DEFINE_bool("overwrite", False, "Replace an existing --output.")
     flags.DEFINE_bool("regression", False, "Also report the ridge-regression protocol (regression_error, ...), "
                       "fitted on labelled training frames (config.data.train_labels).")
     flags.mark_flags_as_required(["workdir"])
-    app.run(main)
+    from keypoints_tf import cli
+    app.run(cli.guarded(main))

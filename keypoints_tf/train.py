@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from keypoints_tf import build, checkpoints, collapse, evaluate, image_grid
+from keypoints_tf import atomic, build, checkpoints, collapse, evaluate, image_grid
 from keypoints_tf.data import pipeline, synthetic
 from keypoints_tf.errors import TrainingError
 
@@ -115,8 +115,7 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
         state = checkpoints.TrainingState(model, config, workdir, chief=chief)
     start_step = state.restore_or_initialize()  # raises before anything in the workdir is overwritten
     if chief:
-        with open(os.path.join(workdir, "config.json"), "w") as f:
-            f.write(config.to_json_best_effort(indent=2))
+        atomic.write_text(os.path.join(workdir, "config.json"), config.to_json_best_effort(indent=2))
     supervised = config.method == "supervised"
     pretrain_steps = 0 if supervised else config.train.regressor_pretrain_steps
     total_steps = pretrain_steps + config.train.steps
@@ -276,4 +275,5 @@ if __name__ == "__main__":
     flags.DEFINE_string("workdir", None, "Folder for checkpoints, logs and metrics; a rerun resumes from it.")
     flags.mark_flags_as_required(["config", "workdir"])
     logging.getLogger().setLevel(logging.INFO)
-    app.run(main)
+    from keypoints_tf import cli
+    app.run(cli.guarded(main))

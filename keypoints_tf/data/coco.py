@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from keypoints_tf import atomic
 from keypoints_tf.data.letterbox import frame_to_input
 from keypoints_tf.errors import DataError
 from keypoints_tf.skeleton import Skeleton
@@ -201,6 +202,4 @@ def write_coco_keypoints(path: str, skeleton: Skeleton, keypoints_pixels, image_
     data = {"images": images, "annotations": annotations, "categories": [skeleton.to_coco_category(1)]}
     if extra:
         data.update(extra)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(data, f)
+    atomic.write_json(path, data)

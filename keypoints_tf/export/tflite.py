@@ -23,7 +23,6 @@ Android app's asset names are ``model.tflite`` and ``contract.json``).
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 import tempfile
@@ -33,6 +32,7 @@ import zipfile
 import numpy as np
 import tensorflow as tf
 
+from keypoints_tf import atomic
 from keypoints_tf import contract as contract_lib
 from keypoints_tf.errors import ModelFileError
 from keypoints_tf.export.restore import RestoredDetector, load_frames, restore_detector
@@ -87,49 +87,59 @@ def _convert_int8(converter, images: np.ndarray) -> bytes:
         return debugger.get_nondebug_quantized_model()
 
 
-def write_tflite(model: bytes, contract: dict, output: str) -> str:
-    """Writes `model` with the embedded contract to `output` and the contract JSON beside it; returns its path."""
+def write_tflite(model: bytes, contract: dict, output: str, overwrite: bool = False) -> str:
+    """Writes `model` with the contract embedded to `output`, and the same contract beside it as
+    contract.json; returns that path. Both appear whole or not at all; an existing
+    one is replaced only with `overwrite`."""
     contract_lib.validate_contract(contract)
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, "wb") as f:
-        f.write(contract_lib.embed_in_tflite(model, contract))
+    check_tflite_output(output, overwrite)
     contract_path = os.path.join(os.path.dirname(os.path.abspath(output)), CONTRACT_FILE)
-    with open(contract_path, "w") as f:
-        json.dump(contract, f, indent=1)
+    atomic.write_bytes(output, contract_lib.embed_in_tflite(model, contract))
+    atomic.write_json(contract_path, contract, indent=1)
     return contract_path
 
 
 def export_tflite(workdir: str, output: str, quantization: str = "float32",
-                  calibration_frames: int = DEFAULT_CALIBRATION_FRAMES, saved_model_dir: str | None = None) -> dict:
+                  calibration_frames: int = DEFAULT_CALIBRATION_FRAMES, saved_model_dir: str | None = None,
+                  overwrite: bool = False) -> dict:
     """Workdir -> SavedModel (in a temporary folder unless `saved_model_dir`) -> `output` .tflite.
 
     Returns the contract, which records the quantization and, for int8, the number of calibration frames.
+    An existing `output` or contract.json beside it is an OutputError unless `overwrite`.
     """
+    check_tflite_output(output, overwrite)
     return write_detector_tflite(restore_detector(workdir), output, quantization, calibration_frames,
-                                 saved_model_dir)
+                                 saved_model_dir, overwrite=overwrite)
+
+
+def check_tflite_output(output: str, overwrite: bool = False):
+    """OutputError (before any work) when `output` or the contract.json beside it exists and not `overwrite`."""
+    for path in (output, os.path.join(os.path.dirname(os.path.abspath(output)), CONTRACT_FILE)):
+        atomic.check_output(path, overwrite)
 
 
 def write_detector_tflite(restored: RestoredDetector, output: str, quantization: str = "float32",
                           calibration_frames: int = DEFAULT_CALIBRATION_FRAMES,
-                          saved_model_dir: str | None = None, calibration_images=None) -> dict:
+                          saved_model_dir: str | None = None, calibration_images=None,
+                          overwrite: bool = False) -> dict:
     """Like `export_tflite` for an already restored detector (`calibration_images` overrides the frames)."""
+    check_tflite_output(output, overwrite)
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     if quantization == "int8" and calibration_images is None:
         calibration_images = load_frames(restored, calibration_frames)
     with tempfile.TemporaryDirectory() as scratch:
         folder = saved_model_dir or os.path.join(scratch, "saved_model")
-        write_saved_model(restored, folder)
+        write_saved_model(restored, folder, overwrite=True)
         model = convert_saved_model(folder, quantization, calibration_images)
     extra = {"quantization": quantization}
     if quantization == "int8":
         extra["calibration_frames"] = int(len(calibration_images))
     contract = restored.contract(extra)
-    write_tflite(model, contract, output)
+    write_tflite(model, contract, output, overwrite)
     logging.info("wrote %s (%s, %.1f KB) and %s", output, quantization, os.path.getsize(output) / 1024,
                  CONTRACT_FILE)
     return contract
-
 
 def read_tflite_contract(path: str) -> dict:
     """The contract embedded in a `.tflite`, else the ``contract.json`` beside it; ModelFileError if neither.
