@@ -22,25 +22,23 @@ Android app's asset names are ``model.tflite`` and ``contract.json``).
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import tempfile
 import warnings
-import zipfile
 
 import numpy as np
 import tensorflow as tf
 
 from keypoints_tf import atomic
 from keypoints_tf import contract as contract_lib
-from keypoints_tf.errors import ModelFileError
 from keypoints_tf.export.restore import RestoredDetector, load_frames, restore_detector
 from keypoints_tf.export.saved_model import write_saved_model
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 DEFAULT_CALIBRATION_FRAMES = 200
-CONTRACT_FILE = "contract.json"
+CONTRACT_FILE = contract_lib.CONTRACT_FILE
+read_tflite_contract = contract_lib.read_tflite_contract  # lives in keypoints_tf.contract: no TensorFlow needed
 # Ops of the heatmap -> keypoints tail kept in float32 in int8 models.
 FLOAT_TAIL_OPS = ("SOFTMAX", "SUM", "SQUARED_DIFFERENCE", "SQRT", "MAXIMUM", "MINIMUM", "PACK", "TRANSPOSE")
 
@@ -88,10 +86,11 @@ def _convert_int8(converter, images: np.ndarray) -> bytes:
 
 
 def write_tflite(model: bytes, contract: dict, output: str, overwrite: bool = False) -> str:
-    """Writes `model` with the contract embedded to `output`, and the same contract beside it as
-    contract.json; returns that path. Both appear whole or not at all; an existing
+    """Writes `model` with the contract sealed (`contract.seal`) and embedded to `output`, and the same
+    contract beside it as contract.json; returns that path. Both appear whole or not at all; an existing
     one is replaced only with `overwrite`."""
     contract_lib.validate_contract(contract)
+    contract = contract_lib.seal(contract, model)
     check_tflite_output(output, overwrite)
     contract_path = os.path.join(os.path.dirname(os.path.abspath(output)), CONTRACT_FILE)
     atomic.write_bytes(output, contract_lib.embed_in_tflite(model, contract))
@@ -140,28 +139,3 @@ def write_detector_tflite(restored: RestoredDetector, output: str, quantization:
     logging.info("wrote %s (%s, %.1f KB) and %s", output, quantization, os.path.getsize(output) / 1024,
                  CONTRACT_FILE)
     return contract
-
-def read_tflite_contract(path: str) -> dict:
-    """The contract embedded in a `.tflite`, else the ``contract.json`` beside it; ModelFileError if neither.
-
-    An embedded contract that is malformed or does not match is an error even when a ``contract.json`` exists.
-    """
-    if not os.path.isfile(path):
-        raise ModelFileError(f"{path}: file not found (expected a .tflite written by export/export_tflite.py)")
-    with open(path, "rb") as f:
-        data = f.read()
-    if _has_embedded_contract(data):
-        return contract_lib.read_from_tflite(data, path)
-    beside = os.path.join(os.path.dirname(os.path.abspath(path)), CONTRACT_FILE)
-    if not os.path.isfile(beside):
-        return contract_lib.read_from_tflite(data, path)  # raises, saying how to fix it
-    with open(beside, "rb") as f:
-        return contract_lib.parse_contract(f.read(), beside)
-
-
-def _has_embedded_contract(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return contract_lib.ENTRY_NAME in archive.namelist()
-    except (zipfile.BadZipFile, EOFError, ValueError):
-        return False
