@@ -84,7 +84,8 @@ def distill(teacher_workdir: str, workdir: str, config: DistillConfig = DistillC
     optimizer = keras.optimizers.Adam(schedule)
     optimizer.build(student.trainable_variables)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-    checkpoint = tf.train.Checkpoint(student=NetworkWeights(student), optimizer=optimizer, step=step)
+    checkpoint = tf.train.Checkpoint(student=NetworkWeights(student), optimizer=optimizer, step=step,
+                                     image_size=tf.Variable(size, dtype=tf.int64, trainable=False))
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=2)
     if manager.latest_checkpoint:
         try:
