@@ -31,16 +31,13 @@ CALIBRATION_FRAMES = 16
 
 
 @pytest.fixture(scope="module")
-def exported(smoke_trained, tmp_path_factory):
+def exported(smoke_export, tmp_path_factory):
     """A smoke-trained workdir, its SavedModel, the four TFLite variants and Keras outputs on eval images."""
     root = tmp_path_factory.mktemp("export")
-    workdir, _, _ = smoke_trained  # read-only here
-    restored = export.restore_detector(workdir)
-    saved_model = str(root / "saved_model")
-    export.write_saved_model(restored, saved_model)
+    workdir, restored, saved_model = smoke_export["workdir"], smoke_export["restored"], smoke_export["saved_model"]
     frames = export.load_frames(restored, CALIBRATION_FRAMES)
-    tflite = {}
-    for quantization in export.QUANTIZATIONS:  # from the one SavedModel (the student test runs export_tflite)
+    tflite = {"float32": smoke_export["tflite"]}
+    for quantization in export.QUANTIZATIONS[1:]:  # from the one SavedModel (the student test runs export_tflite)
         path = str(root / quantization / "model.tflite")
         model = export.convert_saved_model(saved_model, quantization, frames)
         extra = {"quantization": quantization, "calibration_frames": len(frames)} if quantization == "int8" else {
@@ -176,14 +173,14 @@ def test_corrupt_or_mismatched_model_files_are_model_file_errors(exported, tmp_p
         keypoints_tf.load(str(truncated))
     contract = export.read_tflite_contract(exported["tflite"]["float32"])
     garbage = tmp_path / "garbage.tflite"
-    garbage.write_bytes(contract_lib.embed_in_tflite(b"\0" * 4096, contract))
+    garbage.write_bytes(contract_lib.embed_in_tflite(b"\0" * 4096, contract_lib.seal(contract, b"\0" * 4096)))
     with pytest.raises(ModelFileError, match="LiteRT cannot load"):
         keypoints_tf.load(str(garbage))
     from keypoints_tf.skeleton import get_skeleton
     wrong = contract_lib.build_contract(get_skeleton("face68"), 32)  # 68 keypoints for a 17-keypoint model
     mismatched = tmp_path / "mismatched.tflite"
     model_bytes = good[:good.index(b"PK\x03\x04")]  # the flatbuffer without the appended ZIP
-    mismatched.write_bytes(contract_lib.embed_in_tflite(model_bytes, wrong))
+    mismatched.write_bytes(contract_lib.embed_in_tflite(model_bytes, contract_lib.seal(wrong, model_bytes)))
     with pytest.raises(ModelFileError, match="do not match"):
         keypoints_tf.load(str(mismatched))
     with pytest.raises(ModelFileError, match="no such file"):
