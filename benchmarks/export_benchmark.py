@@ -118,7 +118,7 @@ def benchmark_detector(workdir: str, label: str, quantizations, runs: int, calib
     base = keras_error if baseline_error is None else baseline_error
     rows = [dict(model=label, variant=f"keras {size}px", error=keras_error, base=base, diff=0.0)]
     saved_model = os.path.join(scratch, f"{label}_saved_model")
-    export.write_saved_model(restored, saved_model)
+    export.write_saved_model(restored, saved_model, overwrite=True)  # its own scratch folder
     if with_saved_model:
         signature = tf.saved_model.load(saved_model).signatures["serving_default"]
         predicted = np.concatenate([signature(image=tf.constant(image[None]))["keypoints"].numpy()
@@ -129,7 +129,7 @@ def benchmark_detector(workdir: str, label: str, quantizations, runs: int, calib
     for quantization in quantizations:
         path = os.path.join(scratch, f"{label}_{quantization}.tflite")
         model = export.convert_saved_model(saved_model, quantization, frames)
-        export.write_tflite(model, restored.contract({"quantization": quantization}), path)
+        export.write_tflite(model, restored.contract({"quantization": quantization}), path, overwrite=True)
         predicted = tflite_keypoints(path, images)
         rows.append(dict(model=label, variant=f"tflite {quantization}", error=error(predicted), base=base,
                          diff=float(np.abs(predicted - reference).max()), size_kb=os.path.getsize(path) / 1024,

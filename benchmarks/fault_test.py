@@ -1,12 +1,13 @@
 """Fault test: SIGKILL the training CLI at random moments, restart it, and compare with an uninterrupted run.
 
-    python benchmarks/fault_test.py                       # full: 6 kills, 10 + 30 steps (a few minutes on 2 CPUs)
+    python benchmarks/fault_test.py                       # full: 8 stops, 10 + 30 steps (a few minutes on 2 CPUs)
     python benchmarks/fault_test.py --kills 10 --seed 3   # more kills, another random schedule
-    python benchmarks/fault_test.py --fast                # what tests/test_fault_tolerance.py runs (2 kills)
+    python benchmarks/fault_test.py --fast                # what tests/test_fault_tolerance.py runs (4 stops)
     python benchmarks/fault_test.py --json out.json       # also write the figures as JSON
 
 What it does. The same command (`python -m keypoints_tf.train --config=configs/synthetic.py:smoke` with a
-fixed seed, a checkpoint after every step, evaluation only at the end) runs twice, in two temporary workdirs:
+fixed seed, a checkpoint after every step, an evaluation every `EVAL_EVERY` steps) runs twice, in two
+temporary workdirs:
 
 * the reference: once, uninterrupted (at the same time as the other, unless --serial);
 * the faulted run: started, killed with SIGKILL, restarted with the same command, N times, then left to
@@ -19,13 +20,21 @@ fixed seed, a checkpoint after every step, evaluation only at the end) runs twic
     - ``training``: once the run has saved a step beyond where it resumed and at least two steps into the
       GAN phase, after a random 0-1 s delay.
     - ``startup``: a random 0.5-8 s after the process starts (imports, data, restore, tracing).
+    - ``after_evaluation``: the moment an evaluation is appended to ``history.jsonl``, i.e. between an
+      evaluation and the checkpoint of its step (whether that checkpoint was written first is recorded).
+      The restart evaluates that step again; the history must still hold one entry per evaluated step.
+    - ``sigterm``: SIGTERM (what a scheduler or ``kill`` sends) once the run has saved a step beyond where it
+      resumed. The run must save the step it is at, say so in one line and exit with 143; the restart must
+      resume from exactly that step.
     - ``after_final_checkpoint``: the moment the last step's checkpoint is recorded, before ``metrics.json``
       is written (full mode only). The window is milliseconds wide: when the kill comes too late,
       ``metrics.json`` is removed, which leaves the workdir as a kill inside the window would have; the
       restart must then write it.
   Before one restart (two in full mode) the newest checkpoint is damaged (its data file truncated to half,
   or overwritten in the middle with random bytes); the next segment must log that it could not be read and
-  resume from the previous one ("resumed from an older checkpoint").
+  resume from the previous one ("resumed from an older checkpoint"). Before another restart the checkpoint
+  state file (``checkpoints/checkpoint``) is torn (truncated to half); the restart must rebuild it and resume
+  from the newest checkpoint on disk, not from step 0.
 
 What "match" means. Batches are a function of (seed, step) (`pipeline.PairSampler`), the image pool's random
 state and every optimizer's state are in the checkpoint, so a resumed run replays exactly the computation
@@ -33,10 +42,10 @@ of the uninterrupted one: a kill between a step and its checkpoint only means th
 with the same inputs and the same state. On CPU, with the same thread count, TensorFlow's kernels are
 deterministic, so we expect -- and check -- **bitwise equality** of the final step, of each optimizer's
 ``iterations``, of the Adam moments and every network weight in the final checkpoint, and of every number in
-``metrics.json`` except wall time (``minutes``) and the evaluation ``history`` (it records sessions). The
-figures printed are the maximum absolute differences measured. `--atol` loosens the float comparisons (for
-example on a GPU, where cuDNN kernels need not be deterministic; there the expected difference is of the
-order of float32 round-off amplified over the replayed steps).
+``metrics.json`` except wall time (``minutes``), and of the evaluation ``history``: the same steps, in order,
+once each, with the same numbers. The figures printed are the maximum absolute differences measured.
+`--atol` loosens the float comparisons (for example on a GPU, where cuDNN kernels need not be deterministic;
+there the expected difference is of the order of float32 round-off amplified over the replayed steps).
 """
 
 from __future__ import annotations
@@ -58,6 +67,9 @@ CHECKPOINT_INDEX = re.compile(r"^ckpt-(\d+)\.index$")
 CHECKPOINT_TEMP = re.compile(r"^ckpt-(\d+)_temp")
 FALLBACK_MESSAGE = "resumed from an older checkpoint"
 UNREADABLE_MESSAGE = "could not be read"
+REBUILT_MESSAGE = "rebuilt it from the"
+SIGTERM_MESSAGE = re.compile(r"stopped by SIGTERM at step (\d+)")
+EVAL_EVERY = 2
 
 
 def train_command(workdir: str, seed: int, pretrain_steps: int, steps: int) -> list:
@@ -65,7 +77,7 @@ def train_command(workdir: str, seed: int, pretrain_steps: int, steps: int) -> l
             f"--workdir={workdir}", f"--config.seed={seed}", f"--config.train.steps={steps}",
             f"--config.train.regressor_pretrain_steps={pretrain_steps}",
             "--config.log.checkpoint_every_steps=1", "--config.log.keep_checkpoints=3",
-            "--config.log.eval_every_steps=1000000", "--config.log.image_every_steps=1000000"]
+            f"--config.log.eval_every_steps={EVAL_EVERY}", "--config.log.image_every_steps=1000000"]
 
 
 def _env():
@@ -92,6 +104,14 @@ def temp_steps(checkpoint_dir: str) -> list:
     return sorted(int(m.group(1)) for m in map(CHECKPOINT_TEMP.match, names) if m)
 
 
+def history_lines(workdir: str) -> list:
+    """The raw lines of <workdir>/history.jsonl (what the runs appended, duplicates included)."""
+    try:
+        return open(os.path.join(workdir, "history.jsonl"), "rb").read().decode("utf-8", "replace").splitlines()
+    except FileNotFoundError:
+        return []
+
+
 def latest_recorded(checkpoint_dir: str):
     """The step named by the `checkpoint` state file (what a restart tries first), or None."""
     try:
@@ -114,11 +134,11 @@ class Segment:
     def running(self) -> bool:
         return self.process.poll() is None
 
-    def kill(self) -> bool:
-        """SIGKILL; False if it had already exited."""
+    def kill(self, number=signal.SIGKILL) -> bool:
+        """Sends `number` (SIGKILL) and waits for the exit; False if it had already exited."""
         if not self.running():
             return False
-        self.process.send_signal(signal.SIGKILL)
+        self.process.send_signal(number)
         self.process.wait()
         return True
 
@@ -173,11 +193,27 @@ def kill_once(kind: str, segment: Segment, checkpoint_dir: str, resumed_at: int,
                 step = max(temp_steps(checkpoint_dir))
                 event["writing_step"] = step
                 event["cut_mid_write"] = step not in saved_steps(checkpoint_dir)
+    elif kind == "after_evaluation":
+        workdir, seen = os.path.dirname(checkpoint_dir), len(history_lines(os.path.dirname(checkpoint_dir)))
+        if _wait_for(lambda: len(history_lines(workdir)) > seen, segment, timeout, interval=0.0005):
+            killed = segment.kill()
+            step = json.loads(history_lines(workdir)[-1])["step"]
+            event.update(evaluated_step=step, checkpoint_saved_before_kill=step in saved_steps(checkpoint_dir),
+                         killed_after_evaluation=killed)
+    elif kind == "sigterm":
+        if _wait_for(progressed(resumed_at), segment, timeout):
+            event["finished_before_signal"] = not segment.kill(signal.SIGTERM)
+            event["exit_code"] = segment.process.returncode
+            found = SIGTERM_MESSAGE.findall(segment.text())
+            event["saved_on_sigterm"] = int(found[-1]) if found else None
+        event["killed"] = event.get("saved_on_sigterm") is not None
     elif kind == "after_final_checkpoint":
         _wait_for(lambda: latest_recorded(checkpoint_dir) == total_steps, segment, timeout, interval=0.002)
     else:
         raise ValueError(kind)
-    event["killed"] = segment.kill() or event.get("writing_step") is not None
+    if kind != "sigterm":
+        event["killed"] = segment.kill() or event.get("writing_step") is not None or \
+            bool(event.get("killed_after_evaluation"))
     if kind == "after_final_checkpoint":
         # The window between the last checkpoint and metrics.json is milliseconds wide; when the kill came
         # too late, removing metrics.json leaves the workdir as a kill inside the window would have.
@@ -207,6 +243,26 @@ def corrupt_latest(checkpoint_dir: str, mode: str, rng: random.Random):
         else:
             raise ValueError(mode)
     return step
+
+
+def tear_state_file(checkpoint_dir: str):
+    """Truncates the checkpoint state file to half (a torn write); returns the newest complete step on disk."""
+    path = os.path.join(checkpoint_dir, "checkpoint")
+    steps = saved_steps(checkpoint_dir)
+    if not os.path.isfile(path) or not steps:
+        return None
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) // 2)
+    return steps[-1]
+
+
+def compare_histories(a: list, b: list) -> dict:
+    """The evaluation histories of two metrics.json: steps (each once, in order) and numbers except minutes."""
+    steps_a, steps_b = [e.get("step") for e in a], [e.get("step") for e in b]
+    differences = [abs(float(x[k]) - float(y[k])) for x, y in zip(a, b) for k in x
+                   if k != "minutes" and isinstance(x.get(k), float) and isinstance(y.get(k), float)]
+    return {"steps": [steps_a, steps_b], "in_order_once": steps_b == sorted(set(steps_b)),
+            "max_abs_difference": max(differences, default=0.0)}
 
 
 def _resume_step(log_text: str):
@@ -289,8 +345,10 @@ def compare_metrics(a: dict, b: dict) -> dict:
 
 def schedule(kills: int, fast: bool) -> list:
     if fast:
-        return ["checkpoint_write", "training"][:kills] + ["training"] * max(0, kills - 2)
-    kinds = ["checkpoint_write", "training", "startup", "training", "checkpoint_write", "after_final_checkpoint"]
+        kinds = ["checkpoint_write", "after_evaluation", "sigterm", "training"]
+        return kinds[:kills] + ["training"] * max(0, kills - len(kinds))
+    kinds = ["checkpoint_write", "training", "startup", "after_evaluation", "training", "sigterm", "checkpoint_write",
+             "after_final_checkpoint"]
     out = kinds[:min(kills, len(kinds) - 1)]
     out += [("training", "checkpoint_write", "startup")[i % 3] for i in range(max(0, kills - len(kinds)))]
     if kills >= len(kinds):
@@ -298,7 +356,7 @@ def schedule(kills: int, fast: bool) -> list:
     return out
 
 
-def run_fault_test(root: str, kills: int = 6, seed: int = 0, pretrain_steps: int = 10, steps: int = 30,
+def run_fault_test(root: str, kills: int = 8, seed: int = 0, pretrain_steps: int = 10, steps: int = 30,
                    fast: bool = False, serial: bool = False, timeout: float = 600.0, schedule_seed: int = 0,
                    atol: float = 0.0, corrupt_modes=None, log=print) -> dict:
     """Runs the reference and the faulted training in `root`; returns the figures (see the module doc)."""
@@ -317,15 +375,20 @@ def run_fault_test(root: str, kills: int = 6, seed: int = 0, pretrain_steps: int
     corrupt_before = {len(kinds) - 1 if kinds[-1] == "after_final_checkpoint" else len(kinds)}
     if not fast and len(kinds) >= 4:
         corrupt_before.add(2)
+    tear_before = {3} - corrupt_before if len(kinds) >= 3 else set()
     modes = iter(corrupt_modes or (["truncate"] if fast else ["garbage", "truncate"]))
-    events, corruptions, resumed_at, number, pending = [], [], 0, 0, None
+    events, corruptions, tears, resumed_at, number, pending = [], [], [], 0, 0, None
     while True:
         number += 1
-        corrupted = None
+        corrupted = torn = None
         if number - 1 in corrupt_before:
             corrupted = corrupt_latest(checkpoint_dir, next(modes, "truncate"), rng)
             if corrupted is None:  # fewer than two checkpoints yet: try again before the next restart
                 corrupt_before.add(number)
+        if number - 1 in tear_before:
+            torn = tear_state_file(checkpoint_dir)
+            if torn is None:
+                tear_before.add(number)
         segment = Segment(command(faulted_dir), os.path.join(root, f"faulted_{number}.log"))
         if number <= len(kinds):
             event = kill_once(kinds[number - 1], segment, checkpoint_dir, resumed_at, pretrain_steps,
@@ -336,6 +399,10 @@ def run_fault_test(root: str, kills: int = 6, seed: int = 0, pretrain_steps: int
             event["last_saved_step"] = max(saved_steps(checkpoint_dir), default=0)
         text = segment.text()
         event["resumed_from"] = _resume_step(text)
+        if torn is not None:
+            tears.append({"newest_on_disk": torn, "resumed_from": event["resumed_from"], "segment": number,
+                          "warned_rebuilt": REBUILT_MESSAGE in text,
+                          "ok": REBUILT_MESSAGE in text and event["resumed_from"] == torn})
         if corrupted is not None:
             pending = {"step": corrupted}
             corruptions.append(pending)
@@ -363,6 +430,7 @@ def run_fault_test(root: str, kills: int = 6, seed: int = 0, pretrain_steps: int
     final = events[-1]
     result = {"kills": sum(bool(e.get("killed")) for e in events[:-1]), "schedule": kinds,
               "total_steps": total_steps, "seed": seed, "events": events, "corruptions": corruptions,
+              "torn_state_files": tears,
               "wall_seconds": round(time.time() - started, 1), "final_exit_code": final["exit_code"],
               "leftover_temp_folders": temp_steps(checkpoint_dir)}
     if final["exit_code"] != 0:
@@ -376,6 +444,9 @@ def run_fault_test(root: str, kills: int = 6, seed: int = 0, pretrain_steps: int
     metrics_a = json.load(open(os.path.join(reference_dir, "metrics.json")))
     metrics_b = json.load(open(metrics_path)) if os.path.isfile(metrics_path) else {}
     result["metrics"] = compare_metrics(metrics_a, metrics_b)
+    result["history"] = compare_histories(metrics_a.get("history", []), metrics_b.get("history", []))
+    lines = history_lines(faulted_dir)
+    result["history"]["file_lines"] = len(lines)
     result["checkpoint"] = compare_checkpoints(os.path.join(reference_dir, "checkpoints", f"ckpt-{total_steps}"),
                                                os.path.join(checkpoint_dir, f"ckpt-{total_steps}"))
     iterations_equal = all(a == b for a, b in result["checkpoint"]["iterations"].values())
@@ -397,9 +468,32 @@ def run_fault_test(root: str, kills: int = 6, seed: int = 0, pretrain_steps: int
             problems.append(f"corrupt checkpoint not handled as expected: {corruption}")
     if not any(c["restored"] for c in corruptions):
         problems.append("no corrupt-checkpoint restart was exercised")
+    history = result["history"]
+    if history["steps"][0] != history["steps"][1] or not history["in_order_once"]:
+        problems.append(f"evaluation histories differ: steps {history['steps']}")
+    elif history["max_abs_difference"] > atol:
+        problems.append(f"evaluation histories differ by up to {history['max_abs_difference']:.3g}")
+    problems += _stop_problems(events, tears)
     result["problems"] = problems
     result["ok"] = not problems
     return result
+
+
+def _stop_problems(events: list, tears: list) -> list:
+    """What went wrong with the SIGTERM stops, the kills after an evaluation and the torn state files."""
+    problems = []
+    for i, event in enumerate(events[:-1]):
+        if event["kind"] == "sigterm" and event.get("saved_on_sigterm") is not None:
+            following = events[i + 1]["resumed_from"]
+            if event.get("exit_code") != 128 + signal.SIGTERM or following != event["saved_on_sigterm"]:
+                problems.append(f"SIGTERM: exit code {event.get('exit_code')}, saved step "
+                                f"{event['saved_on_sigterm']}, the restart resumed from {following}")
+        elif event["kind"] == "sigterm" and not event.get("finished_before_signal"):
+            problems.append(f"SIGTERM did not save and say so: {event}")
+    for tear in tears:
+        if not tear["ok"]:
+            problems.append(f"torn state file not recovered: {tear}")
+    return problems
 
 
 def print_summary(result: dict, log=print):
@@ -410,11 +504,19 @@ def print_summary(result: dict, log=print):
         extra = ""
         if "writing_step" in event:
             extra = f", writing ckpt-{event['writing_step']}, cut mid-write: {event['cut_mid_write']}"
+        if "evaluated_step" in event:
+            extra = (f", killed after evaluating step {event['evaluated_step']} (its checkpoint written first: "
+                     f"{event['checkpoint_saved_before_kill']})")
+        if event["kind"] == "sigterm":
+            extra = f", saved step {event.get('saved_on_sigterm')}, exit code {event.get('exit_code')}"
         log(f"  segment {i}: {event['kind']:<22} resumed from step {event['resumed_from']:>3}, "
             f"last saved step {event['last_saved_step']:>3}{extra}")
     for c in result["corruptions"]:
         log(f"  corrupted ckpt-{c['step']}: next start resumed from step {c['resumed_from']}, warned "
             f"unreadable={c['warned_unreadable']} fallback={c['warned_fallback']}")
+    for t in result.get("torn_state_files", []):
+        log(f"  torn state file (newest checkpoint on disk: {t['newest_on_disk']}): next start resumed from "
+            f"step {t['resumed_from']}, warned rebuilt={t['warned_rebuilt']}")
     if "final_step" in result:
         checkpoint = result["checkpoint"]
         log(f"final step (reference, faulted): {result['final_step']}")
@@ -425,6 +527,9 @@ def print_summary(result: dict, log=print):
             f"{checkpoint['differing_values']} differ")
         log(f"metrics.json: {result['metrics']['numbers']} numbers, max |diff| = "
             f"{result['metrics']['max_abs_difference']:.3g}; error (reference, faulted) = {result['metrics']['error']}")
+        history = result["history"]
+        log(f"history: steps {history['steps'][1]} (reference {history['steps'][0]}), max |diff| = "
+            f"{history['max_abs_difference']:.3g}; history.jsonl has {history['file_lines']} lines")
     log(f"leftover ckpt-N_temp folders: {result['leftover_temp_folders']}")
     log("PASS" if result["ok"] else f"FAIL: {result.get('problems') or result.get('reason')}")
 
@@ -432,12 +537,12 @@ def print_summary(result: dict, log=print):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--kills", type=int, default=6)
+    parser.add_argument("--kills", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0, help="training seed (config.seed)")
     parser.add_argument("--schedule-seed", type=int, default=0, help="seed of the random kill moments")
     parser.add_argument("--pretrain-steps", type=int, default=10)
     parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--fast", action="store_true", help="2 kills, 4 + 6 steps (the pytest version)")
+    parser.add_argument("--fast", action="store_true", help="4 stops, 4 + 6 steps (the pytest version)")
     parser.add_argument("--serial", action="store_true", help="run the reference first, not alongside")
     parser.add_argument("--atol", type=float, default=0.0, help="tolerance of float comparisons (default: bitwise)")
     parser.add_argument("--corrupt", nargs="+", choices=("truncate", "garbage"),
@@ -448,7 +553,7 @@ def main(argv=None):
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args(argv)
     if args.fast:
-        args.kills, args.pretrain_steps, args.steps = min(args.kills, 2), 4, 6
+        args.kills, args.pretrain_steps, args.steps = min(args.kills, 4), 4, 6
     root = args.workdir or tempfile.mkdtemp(prefix="fault_test_")
     os.makedirs(root, exist_ok=True)
     try:

@@ -12,7 +12,6 @@ workdirs) ship the same way.
 
 import json
 import os
-import sys
 import tempfile
 
 import numpy as np
@@ -50,36 +49,32 @@ def score(path: str, restored) -> dict:
 
 def main(argv):
     del argv
-    from keypoints_tf import pretrained
-    from keypoints_tf.errors import KeypointsError
+    from keypoints_tf import atomic, pretrained
+    from keypoints_tf.errors import OutputError
     from keypoints_tf.export import restore_detector, write_detector_tflite
     f = flags.FLAGS
     if not f.name.replace("_", "").isalnum():
-        sys.exit(f"error: --name={f.name!r}: use letters, digits and _ only")
+        raise OutputError(f"--name={f.name!r}: use letters, digits and _ only")
     target = os.path.join(pretrained.FOLDER, f"{f.name}.tflite")
     if f.name in pretrained.index() and not f.overwrite:
-        sys.exit(f"error: {f.name!r} is already shipped ({target}); pass --overwrite to replace it")
-    try:
-        restored = restore_detector(f.workdir)
-        with tempfile.TemporaryDirectory(dir=pretrained.FOLDER) as scratch:
-            staged = os.path.join(scratch, f"{f.name}.tflite")
-            contract = write_detector_tflite(restored, staged, f.quantization)
-            accuracy = score(staged, restored)
-            os.replace(staged, target)
-    except KeypointsError as e:
-        sys.exit(f"error: {e}")
+        raise OutputError(f"{f.name!r} is already shipped ({target}); pass --overwrite to replace it")
+    restored = restore_detector(f.workdir)
+    with tempfile.TemporaryDirectory(dir=pretrained.FOLDER) as scratch:
+        staged = os.path.join(scratch, f"{f.name}.tflite")  # the contract is embedded (and sealed): it ships alone
+        contract = write_detector_tflite(restored, staged, f.quantization)
+        accuracy = score(staged, restored)
+        os.replace(staged, target)
     entries = pretrained.index()
     entries[f.name] = {"file": os.path.basename(target), "description": f.description,
                        "skeleton": contract["skeleton"]["name"], "input_size": restored.image_size,
                        "quantization": f.quantization, "kind": contract["model"]["kind"],
                        "size_kb": round(os.path.getsize(target) / 1024), "accuracy": accuracy, "trained": f.trained}
-    index_path = os.path.join(pretrained.FOLDER, "index.json")
-    with open(index_path + ".tmp", "w") as out:
-        json.dump({"models": dict(sorted(entries.items()))}, out, indent=1)
-    os.replace(index_path + ".tmp", index_path)
+    atomic.write_json(os.path.join(pretrained.FOLDER, "index.json"), {"models": dict(sorted(entries.items()))},
+                      indent=1)
     print(f"shipped {f.name}: {target} ({entries[f.name]['size_kb']} KB); accuracy {json.dumps(accuracy)[:300]}")
 
 
 if __name__ == "__main__":
+    from keypoints_tf import cli
     flags.mark_flags_as_required(["name", "workdir"])
-    app.run(main)
+    app.run(cli.guarded(main))

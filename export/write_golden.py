@@ -94,10 +94,10 @@ def write_golden(out: str, workdir: str | None = None, model: str | None = None,
     os.makedirs(out, exist_ok=True)
     if model is None:
         model = os.path.join(out, "model.tflite")
-        if workdir:
-            tflite.export_tflite(workdir, model, "float32")
+        if workdir:  # the golden folder is this script's own: its files are replaced
+            tflite.export_tflite(workdir, model, "float32", overwrite=True)
         elif not os.path.isfile(model):
-            tflite.write_detector_tflite(random_detector(seed), model, "float32")
+            tflite.write_detector_tflite(random_detector(seed), model, "float32", overwrite=True)
     contract = tflite.read_tflite_contract(model)
     with open(os.path.join(out, "golden_contract.json"), "w") as f:
         json.dump(contract, f, indent=1)
@@ -202,4 +202,5 @@ if __name__ == "__main__":
     flags.DEFINE_string("model", "", "Use this .tflite instead of <out>/model.tflite.")
     flags.DEFINE_integer("seed", 0, "Seed of the golden frame (and of the random detector).")
     flags.mark_flags_as_required(["out"])
-    app.run(main)
+    from keypoints_tf import cli
+    app.run(cli.guarded(main))

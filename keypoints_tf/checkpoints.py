@@ -1,8 +1,11 @@
 """Training state on disk: networks, optimizers, step, the frozen pre-trained eta, resumable at any moment.
 
-`tf.train.CheckpointManager` writes the checkpoint files first and updates its index last, so a run
-killed mid-write still has the previous checkpoint. On restore, a latest checkpoint that is truncated or
-corrupt is skipped, with a warning, for the newest one that reads.
+`tf.train.CheckpointManager` writes the checkpoint files first and updates its state file
+(``checkpoints/checkpoint``) last, so a run killed mid-write still has the previous checkpoint. On restore,
+a latest checkpoint that is truncated or corrupt is skipped, with a warning, for the newest one that reads;
+a state file that is missing or torn is rebuilt from the complete checkpoints on disk (`checkpoint_paths`).
+A checkpoint records the image size it was trained at: the weights of a fully convolutional network load at
+any size, so nothing else would notice a changed config.image_size.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
 
 import tensorflow as tf
 
+from keypoints_tf import atomic
 from keypoints_tf.build import build_detector_networks
 from keypoints_tf.errors import ModelFileError, TrainingError
 
@@ -49,6 +54,8 @@ class TrainingState:
         objects = {"step": self.step, "image_to_skeleton": NetworkWeights(model.image_to_skeleton),
                    "keypoint_regressor": NetworkWeights(model.keypoint_regressor),
                    "learning_rate_scale": model.learning_rate_scale}
+        self.image_size = tf.Variable(config.image_size, dtype=tf.int64, trainable=False, name="image_size")
+        objects["image_size"] = self.image_size
         self.reference_regressor = None
         if hasattr(model, "image_generator"):  # KeypointGAN
             _, self.reference_regressor = build_detector_networks(config, model.keypoint_regressor.num_keypoints)
@@ -70,6 +77,8 @@ class TrainingState:
         self.checkpoint = tf.train.Checkpoint(**objects)
         self.directory = os.path.join(workdir, "checkpoints")
         self.chief = chief
+        if chief:
+            recover_state_file(self.directory)
         self.manager = tf.train.CheckpointManager(self.checkpoint, self.directory,
                                                   max_to_keep=config.log.keep_checkpoints)
         self._write_manager = self.manager
@@ -119,6 +128,10 @@ class TrainingState:
                 logging.warning("checkpoint %s could not be read (%s); trying an older one", path,
                                 str(e).splitlines()[0][:200])
                 continue
+            if int(self.image_size.numpy()) != self.config.image_size:
+                raise ModelFileError(f"{path}: trained at image_size={int(self.image_size.numpy())}, the config "
+                                     f"says {self.config.image_size}; use the config it was trained with, or a new "
+                                     "--workdir")
             step = int(self.step.numpy())
             if i:
                 logging.warning("resumed from an older checkpoint %s (step %d): newer ones were corrupt or "
@@ -153,14 +166,74 @@ class TrainingState:
         if step == self._last_saved_step:
             return
         self.step.assign(step)
-        self._write_manager.save(checkpoint_number=step)
+        try:
+            self._write_manager.save(checkpoint_number=step)
+        except (tf.errors.OpError, OSError) as e:  # e.g. a full disk (ResourceExhaustedError)
+            raise TrainingError(f"{self.directory}: could not write the checkpoint of step {step} "
+                                f"({type(e).__name__}: {str(e).splitlines()[0][:200]}); free some disk space, then "
+                                "rerun the same command: it resumes from the last checkpoint") from None
         if not self.chief:
             shutil.rmtree(self._scratch, ignore_errors=True)
         self._last_save_time, self._last_saved_step = time.time(), step
 
 
 # State that checkpoints of older versions lack; it then starts from its initial value.
-_OPTIONAL_STATE = ("seed_generator_state", "learning_rate_scale")
+_OPTIONAL_STATE = ("seed_generator_state", "learning_rate_scale", "image_size")
+STATE_FILE = "checkpoint"
+_INDEX_FILE = re.compile(r"^ckpt-(\d+)\.index$")
+
+
+def checkpoint_paths(directory: str) -> list:
+    """Checkpoint prefixes, newest first: those the state file lists or, when it is missing or torn, every
+    complete one on disk (its .index is written after its data)."""
+    state = _read_state(directory)
+    if state is not None:  # its paths may already include a relative workdir: the files are in `directory`
+        return [os.path.join(directory, os.path.basename(p)) for p in reversed(state.all_model_checkpoint_paths)]
+    return list(reversed(checkpoints_on_disk(directory)))
+
+
+def checkpoints_on_disk(directory: str) -> list:
+    """Prefixes of the complete checkpoints in `directory`, oldest first."""
+    try:
+        names = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    steps = sorted(int(m.group(1)) for m in map(_INDEX_FILE.match, names) if m)
+    return [os.path.join(directory, f"ckpt-{step}") for step in steps]
+
+
+def recover_state_file(directory: str) -> bool:
+    """Rewrites a missing or torn state file from the checkpoints on disk; True when it did.
+
+    Without it TensorFlow finds no checkpoint (or raises on an empty file) and training restarts from step 0.
+    """
+    found = checkpoints_on_disk(directory)
+    if not found or _read_state(directory) is not None:
+        return False
+    names = [os.path.basename(p) for p in found]
+    times = [os.path.getmtime(p + ".index") for p in found]  # the manager deletes what is older than max_to_keep
+    atomic.write_text(os.path.join(directory, STATE_FILE), "".join(
+        [f'model_checkpoint_path: "{names[-1]}"\n'] + [f'all_model_checkpoint_paths: "{n}"\n' for n in names]
+        + [f"all_model_checkpoint_timestamps: {t!r}\n" for t in times]
+        + [f"last_preserved_timestamp: {min(times) - 1.0!r}\n"]))
+    logging.warning("%s: the checkpoint state file was missing or torn; rebuilt it from the %d checkpoints on "
+                    "disk (newest %s)", directory, len(names), names[-1])
+    return True
+
+
+def _read_state(directory: str):
+    """The parsed state file, or None when it is missing, empty, torn or names no checkpoint of its list."""
+    if not os.path.isfile(os.path.join(directory, STATE_FILE)):
+        return None
+    try:
+        state = tf.train.get_checkpoint_state(directory)
+    except (ValueError, tf.errors.OpError):  # an empty file: "Invalid checkpoint state"
+        return None
+    if state is None or not state.model_checkpoint_path or not state.all_model_checkpoint_paths:
+        return None
+    if state.model_checkpoint_path != state.all_model_checkpoint_paths[-1]:
+        return None
+    return state
 
 
 def _checkpoint_step(path: str) -> int:

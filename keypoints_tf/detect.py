@@ -15,10 +15,17 @@ coordinates (`keypoints_tf.skeleton`), v = 2 where confidence >= threshold else 
 ``json.load(f)["annotations"]`` is what COCO's ``loadRes`` takes. ``--crop=track`` detects in a person-centred
 square that follows the previous frame's keypoints (`keypoints_tf.crop_region`; frames and folder images in
 order), drawn as a grey outline, with a note on the overlay where tracking is lost and the whole frame is used.
+
+Outputs appear whole or not at all (`keypoints_tf.atomic`): the overlay (image, folder or video) and the
+JSON are written beside their final names and renamed into place when every frame is done, so a failure
+part-way leaves an existing file as it was. An existing output is replaced only with `--overwrite` (a
+folder only if it holds nothing but images); an output that is the input is refused. A video that ends
+before the frame count its header announces (a truncated file) is an error, not a shorter result.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -27,10 +34,10 @@ import tempfile
 import cv2
 import numpy as np
 
-from keypoints_tf import crop_region
+from keypoints_tf import atomic, crop_region
 from keypoints_tf.data import videos
 from keypoints_tf.data.videos import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
-from keypoints_tf.errors import DataError
+from keypoints_tf.errors import DataError, OutputError
 from keypoints_tf.skeleton import Skeleton
 
 SIDE_COLORS = {"left": (33, 150, 243), "right": (255, 152, 0), "center": (200, 200, 200)}  # RGB
@@ -62,12 +69,12 @@ def _side_of(skeleton, k):
 
 
 class CocoResultsWriter:
-    """Streams a COCO keypoints results file: annotations to the file, images through a temporary file."""
+    """Streams a COCO keypoints results file to `path`: annotations to the file, images through a
+    temporary file (`close` appends them). Write it to a temporary path (`atomic.replacing`)."""
 
     def __init__(self, path: str, skeleton: Skeleton, threshold: float, info: dict):
-        self.path, self.threshold, self.count = path, threshold, 0
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self._file = open(path + ".partial", "w")
+        self.threshold, self.count = threshold, 0
+        self._file = open(path, "w")
         self._images = tempfile.TemporaryFile("w+")
         self._file.write('{"info": %s, "categories": [%s], "annotations": [\n'
                          % (json.dumps(info), json.dumps(skeleton.to_coco_category(1))))
@@ -89,9 +96,11 @@ class CocoResultsWriter:
         self._images.seek(0)
         shutil.copyfileobj(self._images, self._file)
         self._file.write("\n]}\n")
+        self.discard()
+
+    def discard(self):
         self._file.close()
         self._images.close()
-        os.replace(self.path + ".partial", self.path)
 
 
 def input_kind(path: str) -> str:
@@ -108,49 +117,80 @@ def input_kind(path: str) -> str:
     raise DataError(f"{path}: unknown extension {extension!r}; images: {IMAGE_EXTENSIONS}, videos: {VIDEO_EXTENSIONS}")
 
 
+def overlay_path(kind: str, input_path: str, output: str) -> str:
+    """Where the overlay of `input_path` goes: `output`, or inside it for an image and an existing folder."""
+    if kind == "image" and os.path.isdir(output):
+        return os.path.join(output, os.path.basename(input_path))
+    return output
+
+
+def check_outputs(kind: str, input_path: str, output: str, json_path: str | None, overwrite: bool = False):
+    """OutputError, before anything is read, for an output that is an input or would replace something."""
+    target = overlay_path(kind, input_path, output)
+    atomic.check_output(target, overwrite, inputs=[input_path])
+    if json_path:
+        atomic.check_output(json_path, overwrite, inputs=[input_path, target])
+    if kind == "folder" and os.path.isdir(target) and not _holds_only_images(target):
+        raise OutputError(f"{target}: exists and holds more than images; refusing to replace it even with "
+                          "--overwrite: choose another --output")
+
+
+def _holds_only_images(folder: str) -> bool:
+    return all(os.path.isfile(os.path.join(folder, name)) and name.lower().endswith(IMAGE_EXTENSIONS)
+               for name in os.listdir(folder))
+
+
 def run(detector, input_path: str, output: str, json_path: str | None = None, threshold: float = 0.3,
-        smoother=None, progress: bool = True) -> dict:
+        smoother=None, progress: bool = True, overwrite: bool = False) -> dict:
     """Detects keypoints in `input_path` (image, folder or video), writes overlays to `output`.
 
     Args:
         detector: from `keypoints_tf.load`.
         smoother: a `keypoints_tf.smoothing.PoseSmoother` for videos, or None.
+        overwrite: replace an existing `output` / `json_path` (see the module doc).
 
     Returns:
         {"kind", "frames", "output", "json"}.
     """
     import tqdm
     kind = input_kind(input_path)
+    check_outputs(kind, input_path, output, json_path, overwrite)
+    target = overlay_path(kind, input_path, output)
     info = {"model": getattr(detector, "source", ""), "input": os.path.abspath(input_path),
             "coordinates": "continuous pixels: pixel (i, j) is centred at (i + 0.5, j + 0.5)"}
-    writer = CocoResultsWriter(json_path, detector.skeleton, threshold, info) if json_path else None
-    try:
+    with contextlib.ExitStack() as stack:
+        writer = None
+        if json_path:
+            writer = CocoResultsWriter(stack.enter_context(atomic.replacing(json_path)), detector.skeleton,
+                                       threshold, info)
+            stack.callback(writer.discard)
+        partial = stack.enter_context(atomic.replacing(target))
         if kind == "video":
-            frames = _run_video(detector, input_path, output, writer, threshold, smoother, progress, tqdm)
+            frames = _run_video(detector, input_path, partial, writer, threshold, smoother, progress, tqdm, target)
         else:
             files = [input_path] if kind == "image" else _list_images(input_path)
             if kind == "folder":
-                os.makedirs(output, exist_ok=True)
+                os.makedirs(partial)
             for file in tqdm.tqdm(files, desc="detect", disable=not progress or len(files) < 2):
                 image = _read_image(file)
                 detection = detector.detect(image)
-                target = output if kind == "image" else os.path.join(output, os.path.basename(file))
-                if kind == "image" and os.path.isdir(output):
-                    target = os.path.join(output, os.path.basename(file))
-                _write_image(target, crop_region.draw_status(draw_skeleton(
-                    image, detection.keypoints, detection.confidence, detector.skeleton, threshold), detection))
+                base = os.path.basename(file)
+                overlay = crop_region.draw_status(draw_skeleton(
+                    image, detection.keypoints, detection.confidence, detector.skeleton, threshold), detection)
+                _write_image(partial if kind == "image" else os.path.join(partial, base), overlay,
+                             target if kind == "image" else os.path.join(target, base))
                 if writer:
                     name = os.path.relpath(os.path.abspath(file), os.path.dirname(os.path.abspath(json_path)))
                     writer.add({"file_name": name, "width": image.shape[1], "height": image.shape[0]},
                                detection.keypoints, detection.confidence)
             frames = len(files)
-    finally:
         if writer:
             writer.close()
-    return {"kind": kind, "frames": frames, "output": output, "json": json_path}
+    return {"kind": kind, "frames": frames, "output": target, "json": json_path}
 
 
-def _run_video(detector, path, output, writer, threshold, smoother, progress, tqdm) -> int:
+def _run_video(detector, path, output, writer, threshold, smoother, progress, tqdm, shown) -> int:
+    """Writes the overlay video to `output` (a temporary path; `shown` is its final name, for messages)."""
     capture = videos.open_video(path)
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps = fps if fps and np.isfinite(fps) and fps > 0 else 30.0
@@ -168,11 +208,10 @@ def _run_video(detector, path, output, writer, threshold, smoother, progress, tq
                 if smoother is not None:
                     keypoints = smoother(keypoints, detection.confidence, count / fps)
                 if video_writer is None:
-                    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
                     video_writer = cv2.VideoWriter(output, cv2.VideoWriter_fourcc(*"mp4v"), fps,
                                                    (image.shape[1], image.shape[0]))
                     if not video_writer.isOpened():
-                        raise DataError(f"{output}: OpenCV cannot write a video here (use a .mp4 path)")
+                        raise DataError(f"{shown}: OpenCV cannot write a video here (use a .mp4 path)")
                 overlay = draw_skeleton(image, keypoints, detection.confidence, detector.skeleton, threshold)
                 crop_region.draw_status(overlay, detection)
                 video_writer.write(cv2.cvtColor(overlay, cv2.COLOR_RGB2BGR))
@@ -188,6 +227,10 @@ def _run_video(detector, path, output, writer, threshold, smoother, progress, tq
             video_writer.release()
     if count == 0:
         raise DataError(f"{path}: no frame could be decoded from this video")
+    if total and total - count > max(1, 0.02 * total):
+        raise DataError(f"{path}: decoding stopped after {count} of the {total} frames its header announces "
+                        "(a truncated or damaged file); nothing was written. Re-encode what decodes (e.g. "
+                        "ffmpeg -i IN -c:v libx264 OUT.mp4) to use those frames")
     return count
 
 
@@ -203,10 +246,14 @@ def _read_image(path):
     return read_image(path)
 
 
-def _write_image(path, image):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    if not cv2.imwrite(path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
-        raise DataError(f"{path}: OpenCV could not write this image (check the extension: .png, .jpg)")
+def _write_image(path, image, shown):
+    """Writes `image` to `path` (a temporary path; `shown` is its final name, for messages)."""
+    try:
+        written = cv2.imwrite(path, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    except cv2.error:
+        written = False
+    if not written:
+        raise DataError(f"{shown}: OpenCV could not write this image (check the extension: .png, .jpg)")
 
 
 def main(argv):
@@ -216,6 +263,7 @@ def main(argv):
     import keypoints_tf
     from keypoints_tf.smoothing import PoseSmoother
     f = flags.FLAGS
+    check_outputs(input_kind(f.input), f.input, f.output, f.json or None, f.overwrite)  # before loading the model
     detector = keypoints_tf.load(f.model, num_threads=f.num_threads or None)
     threshold = f.threshold if f.threshold is not None else crop_region.CropSettings.from_contract(
         detector.contract).threshold
@@ -223,7 +271,7 @@ def main(argv):
         detector = crop_region.TrackingDetector(detector, crop_region.CropSettings.for_detector(detector, f.threshold))
         threshold = detector.settings.threshold
     smoother = PoseSmoother(f.min_cutoff, f.beta, f.d_cutoff, threshold) if f.smoothing else None
-    result = run(detector, f.input, f.output, f.json or None, threshold, smoother)
+    result = run(detector, f.input, f.output, f.json or None, threshold, smoother, overwrite=f.overwrite)
     print(f"{result['frames']} {'frames' if result['kind'] == 'video' else 'images'} -> {result['output']}"
           + (f", {result['json']}" if result["json"] else ""))
 
@@ -231,12 +279,13 @@ def main(argv):
 if __name__ == "__main__":
     from absl import app, flags
 
-    from keypoints_tf.errors import KeypointsError
+    from keypoints_tf import cli
     flags.DEFINE_string("model", None, "A shipped detector's name (keypoints_tf.list_models()), a .tflite file, "
                         "a SavedModel folder or a workdir.")
     flags.DEFINE_string("input", None, "An image, a folder of images or a video file.")
     flags.DEFINE_string("output", None, "Overlay image, folder of overlays (for a folder), or .mp4 (for a video).")
     flags.DEFINE_string("json", "", "COCO-style keypoints results JSON to write (optional).")
+    flags.DEFINE_bool("overwrite", False, "Replace an existing --output / --json (never the input).")
     flags.DEFINE_float("threshold", None, "Keypoints below this confidence are not drawn (and get v = 1); default: "
                        "the model's calibrated one (its contract's crop.threshold), else 0.3.")
     flags.DEFINE_bool("smoothing", False, "One-Euro temporal smoothing of video keypoints.")
@@ -247,10 +296,4 @@ if __name__ == "__main__":
     flags.DEFINE_enum("crop", "none", ["none", "track"], "none: letterbox the whole frame; track: a person-centred "
                       "crop from the previous frame's keypoints (keypoints_tf.crop_region).")
     flags.mark_flags_as_required(["model", "input", "output"])
-
-    def guarded(argv):
-        try:
-            main(argv)
-        except KeypointsError as e:
-            raise SystemExit(f"error: {e}")
-    app.run(guarded)
+    app.run(cli.guarded(main))

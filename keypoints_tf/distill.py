@@ -17,7 +17,6 @@ evaluation split, and their mean distance).
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 
@@ -26,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
+from keypoints_tf import atomic
 from keypoints_tf import metrics as metrics_lib
 from keypoints_tf.errors import ModelFileError
 from keypoints_tf.checkpoints import NetworkWeights
@@ -84,7 +84,8 @@ def distill(teacher_workdir: str, workdir: str, config: DistillConfig = DistillC
     optimizer = keras.optimizers.Adam(schedule)
     optimizer.build(student.trainable_variables)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-    checkpoint = tf.train.Checkpoint(student=NetworkWeights(student), optimizer=optimizer, step=step)
+    checkpoint = tf.train.Checkpoint(student=NetworkWeights(student), optimizer=optimizer, step=step,
+                                     image_size=tf.Variable(size, dtype=tf.int64, trainable=False))
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=2)
     if manager.latest_checkpoint:
         try:
@@ -94,13 +95,12 @@ def distill(teacher_workdir: str, workdir: str, config: DistillConfig = DistillC
                                  f"({str(e).splitlines()[0][:200]}); use the same --width and --input_size "
                                  "or a new --workdir") from None
         logging.info("resumed the student from %s at step %d", manager.latest_checkpoint, int(step))
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-        json.dump({"detector": STUDENT, "image_size": size,
-                   "student": {"num_keypoints": student.num_keypoints, "width": student.width},
-                   "skeleton": teacher.skeleton.to_dict(), "teacher": os.path.abspath(teacher_workdir),
-                   "teacher_image_size": teacher.image_size, "data": teacher.data_config.to_dict(),
-                   "distill": dataclasses.asdict(config)}, f, indent=2)
+    atomic.write_json(os.path.join(workdir, "config.json"), {
+        "detector": STUDENT, "image_size": size,
+        "student": {"num_keypoints": student.num_keypoints, "width": student.width},
+        "skeleton": teacher.skeleton.to_dict(), "teacher": os.path.abspath(teacher_workdir),
+        "teacher_image_size": teacher.image_size, "data": teacher.data_config.to_dict(),
+        "distill": dataclasses.asdict(config)}, indent=2)
 
     @tf.function
     def train_step(images):
@@ -137,8 +137,7 @@ def distill(teacher_workdir: str, workdir: str, config: DistillConfig = DistillC
         manager.save(checkpoint_number=final)
     result = evaluate_student(student, teacher, data, size)
     result["step"] = final
-    with open(os.path.join(workdir, "metrics.json"), "w") as f:
-        json.dump(result, f, indent=2)
+    atomic.write_json(os.path.join(workdir, "metrics.json"), result, indent=2)
     return result
 
 
@@ -184,4 +183,5 @@ if __name__ == "__main__":
     flags.DEFINE_integer("seed", defaults.seed, "Seed of the frame sampling.")
     flags.mark_flags_as_required(["teacher", "workdir"])
     logging.getLogger().setLevel(logging.INFO)
-    app.run(main)
+    from keypoints_tf import cli
+    app.run(cli.guarded(main))

@@ -18,6 +18,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from keypoints_tf import atomic
 from keypoints_tf import metrics as metrics_lib
 from keypoints_tf.models import render_skeleton
 
@@ -137,22 +138,48 @@ def regression_metrics(model, data, config, num_train: int = 1000, alpha: float 
 
 
 class History:
-    """Evaluation results over a run, kept in <workdir>/history.jsonl so that resumed runs extend it.
+    """Evaluation results over a run, in <workdir>/history.jsonl, so that resumed runs extend it.
 
-    `minutes` counts training wall time across restarts (the last entry's minutes + this session's).
+    The file is append-only; what a kill leaves in it is sorted out on reading. A line cut short is skipped
+    (the next entry starts on a new line). An evaluation whose checkpoint was never written is done again by
+    the resumed run, and a roll-back re-evaluates steps: an entry for step s replaces every earlier-written
+    entry for step s or later. With `resumed_step`, entries after it (a lost future) are left out too, so
+    `entries` is one entry per evaluated step, in step order, of the run that led to the checkpoint.
+    `minutes` counts training wall time across restarts (the most minutes recorded + this session's).
     """
 
-    def __init__(self, workdir: str | None):
+    def __init__(self, workdir: str | None, resumed_step: int | None = None):
         self.path = os.path.join(workdir, "history.jsonl") if workdir else None
-        self.entries = []
-        if self.path and os.path.isfile(self.path):
-            with open(self.path) as f:
-                for line in f:
-                    try:
-                        self.entries.append(json.loads(line))
-                    except json.JSONDecodeError:  # a line cut short by a kill
-                        break
-        self._offset = self.entries[-1]["minutes"] if self.entries else 0.0
+        self.entries, self._offset, skipped = [], 0.0, 0
+        for entry in self._read():
+            if entry is None:
+                skipped += 1
+                continue
+            self._keep(entry)
+            self._offset = max(self._offset, float(entry.get("minutes", 0.0)))
+        if skipped:
+            logging.warning("%s: skipped %d unreadable line(s) (cut short by a kill)", self.path, skipped)
+        if resumed_step is not None:
+            self.entries = [e for e in self.entries if e["step"] <= resumed_step]
+
+    def _read(self):
+        """The file's entries in order, None for a line that is not a JSON object with an integer step."""
+        if not self.path or not os.path.isfile(self.path):
+            return
+        with open(self.path, "rb") as f:
+            for line in f.read().decode("utf-8", "replace").splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    entry = None
+                valid = isinstance(entry, dict) and isinstance(entry.get("step"), int) and isinstance(
+                    entry.get("minutes", 0.0), (int, float))
+                yield entry if valid else None
+
+    def _keep(self, entry: dict):
+        self.entries = [e for e in self.entries if e["step"] < entry["step"]] + [entry]
 
     def minutes(self, seconds_this_session: float) -> float:
         return self._offset + seconds_this_session / 60.0
@@ -161,10 +188,17 @@ class History:
         entry = {k: metrics[k] for k in ("step", "minutes", "error", "flip_fixed_error",
                                          "error_left_right_agnostic", "mean_pose_error", "oracle_mean_pose_error",
                                          "prediction_spread", "unmasked_error", "labels") if k in metrics}
-        self.entries.append(entry)
+        self._keep(entry)
         if self.path:
-            with open(self.path, "a") as f:
-                f.write(json.dumps(entry) + "\n")
+            with open(self.path, "ab") as f:
+                start = b"\n" if f.tell() and not _ends_with_newline(self.path) else b""
+                f.write(start + (json.dumps(entry) + "\n").encode("utf-8"))
+
+
+def _ends_with_newline(path: str) -> bool:
+    with open(path, "rb") as f:
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b"\n"
 
 
 def summary_line(metrics: dict) -> str:
@@ -181,10 +215,7 @@ def summary_line(metrics: dict) -> str:
 
 def write_metrics(workdir: str, metrics: dict, name: str = "metrics.json"):
     """Writes atomically (a temporary file, then a rename): a kill never leaves half a file."""
-    path = os.path.join(workdir, name)
-    with open(path + ".tmp", "w") as f:
-        json.dump(metrics, f, indent=2)
-    os.replace(path + ".tmp", path)
+    atomic.write_json(os.path.join(workdir, name), metrics, indent=2)
 
 
 def read_metrics(workdir: str, name: str = "metrics.json") -> dict:
@@ -221,10 +252,13 @@ def main(argv):
     from absl import flags
     from ml_collections import config_flags
     overrides = config_flags.get_override_values(flags.FLAGS["config"])
-    metrics = evaluate_workdir(flags.FLAGS.workdir, overrides, regression=flags.FLAGS.regression)
-    output = flags.FLAGS.output or os.path.join(flags.FLAGS.workdir, "eval.json")
-    with open(output, "w") as f:
-        json.dump(metrics, f, indent=2)
+    f = flags.FLAGS
+    if f.output:  # the default <workdir>/eval.json is this command's own file, replaced on each run
+        atomic.check_output(f.output, f.overwrite, inputs=[os.path.join(f.workdir, name) for name in
+                                                           ("config.json", "metrics.json", "history.jsonl")])
+    metrics = evaluate_workdir(f.workdir, overrides, regression=f.regression)
+    output = f.output or os.path.join(f.workdir, "eval.json")
+    atomic.write_json(output, metrics, indent=2)
     print(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, dict)}, indent=2))
     print(f"written to {output}")
 
@@ -237,8 +271,11 @@ if __name__ == "__main__":
     config_flags.DEFINE_config_dict("config", get_default_config(),
                                     "Overrides of the workdir's config, e.g. --config.data.eval=FILE.")
     flags.DEFINE_string("workdir", None, "A training workdir.")
-    flags.DEFINE_string("output", "", "Where to write the JSON (default <workdir>/eval.json).")
+    flags.DEFINE_string("output", "", "Where to write the JSON (default <workdir>/eval.json, replaced on each run; "
+                        "another existing file only with --overwrite).")
+    flags.DEFINE_bool("overwrite", False, "Replace an existing --output.")
     flags.DEFINE_bool("regression", False, "Also report the ridge-regression protocol (regression_error, ...), "
                       "fitted on labelled training frames (config.data.train_labels).")
     flags.mark_flags_as_required(["workdir"])
-    app.run(main)
+    from keypoints_tf import cli
+    app.run(cli.guarded(main))

@@ -77,6 +77,9 @@ class Detector:
 class TFLiteDetector(Detector):
     """A `.tflite` exported by `keypoints_tf.export`, run by `ai_edge_litert` (signature serving_default).
 
+    The model bytes and the contract are checked against the contract's SHA-256 record before anything runs
+    (`keypoints_tf.contract.check_integrity`).
+
     Args:
         path: the .tflite file (contract embedded, or ``NAME.contract.json`` beside ``NAME.tflite``).
         num_threads: CPU threads of the interpreter (None = LiteRT's default).
@@ -85,10 +88,10 @@ class TFLiteDetector(Detector):
     def __init__(self, path: str, num_threads: Optional[int] = None):
         from ai_edge_litert.interpreter import Interpreter
 
-        from keypoints_tf.export.tflite import read_tflite_contract
-        super().__init__(read_tflite_contract(path), path)
-        try:
-            self.interpreter = Interpreter(model_path=path, num_threads=num_threads)
+        data, contract = contract_lib.read_tflite(path)
+        super().__init__(contract, path)
+        try:  # the bytes whose SHA-256 was checked, not the file read again
+            self.interpreter = Interpreter(model_content=data, num_threads=num_threads)
             self._runner = self.interpreter.get_signature_runner("serving_default")
         except (ValueError, RuntimeError) as e:
             raise ModelFileError(f"{path}: LiteRT cannot load this model ({e})") from None

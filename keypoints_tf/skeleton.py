@@ -178,6 +178,10 @@ class Skeleton:
         builtin = BUILTIN.get(name) if isinstance(name, str) else None
         if builtin is not None and list(builtin.keypoint_names) == names:
             return builtin  # keeps hand-written flip pairs (face68 has unnamed sides)
+        if builtin is not None:
+            raise DataError(f"{source}: the category is named {name!r}, a built-in skeleton, but its {len(names)} "
+                            f"keypoints {names[:5]}... are not {name}'s {builtin.num_keypoints} "
+                            f"{list(builtin.keypoint_names)[:5]}...; fix the keypoint names or rename the category")
         return cls(name=str(category.get("name", "custom")), keypoint_names=names,
                    edges=[(a - 1, b - 1) for a, b in pairs], flip_pairs=flip_pairs_from_names(names))
 

@@ -3,11 +3,12 @@
 The workdir holds `config.json` (the resolved config), `checkpoints/` (the same command resumes from the
 latest one, optimizer state and step included), `logs/` (TensorBoard), `images/` (the latest image grid)
 and `metrics.json` (written at the end). `train_and_evaluate(config, workdir)` is the library entry.
+One run at a time per workdir, with the config it was started with (`keypoints_tf.workdir_safety`; `--fresh`
+moves an old run aside); Ctrl-C or SIGTERM saves a checkpoint after the current step and stops.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -16,11 +17,16 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from keypoints_tf import build, checkpoints, collapse, evaluate, image_grid
+from keypoints_tf import atomic, build, checkpoints, collapse, evaluate, image_grid, workdir_safety
 from keypoints_tf.data import pipeline, synthetic
-from keypoints_tf.errors import TrainingError
+from keypoints_tf.errors import DataError, Interrupted, TrainingError
 
 MEAN = tf.distribute.ReduceOp.MEAN
+
+
+# Data paths that the synthetic source sets to the files of its world.
+WORLD_FIELDS = {"videos": "videos", "masks": "masks", "prior": "prior.json", "eval": "eval/annotations.json",
+                "eval_masks": "eval/masks", "train_labels": "train_labels.json"}
 
 
 def prepare_data(config, workdir: str) -> pipeline.TrainingData:
@@ -28,18 +34,16 @@ def prepare_data(config, workdir: str) -> pipeline.TrainingData:
     if config.data.source == "synthetic":
         world_dir = config.data.world_dir or os.path.join(workdir, "world")
         world = synthetic.WorldConfig(size=config.image_size, **config.data.world.to_dict())
-        summary_path = os.path.join(world_dir, "summary.json")
-        existing = json.load(open(summary_path))["config"] if os.path.isfile(summary_path) else None
+        existing = synthetic.read_world_config(world_dir)
         if existing != vars(world):
+            if existing is not None and config.data.world_dir:  # shared with other runs: never replaced
+                raise DataError(f"{world_dir}: holds a synthetic world of another config ({existing}, this run "
+                                f"asks for {vars(world)}); set another config.data.world_dir")
             logging.info("writing the synthetic world %s to %s", vars(world), world_dir)
             synthetic.write_world(world_dir, world)
         with config.unlocked():
-            config.data.videos = os.path.join(world_dir, "videos")
-            config.data.masks = os.path.join(world_dir, "masks")
-            config.data.prior = os.path.join(world_dir, "prior.json")
-            config.data.eval = os.path.join(world_dir, "eval", "annotations.json")
-            config.data.eval_masks = os.path.join(world_dir, "eval", "masks")
-            config.data.train_labels = os.path.join(world_dir, "train_labels.json")
+            for field, name in WORLD_FIELDS.items():
+                config.data[field] = os.path.join(world_dir, name)
     elif config.data.source not in ("folders", "tfds"):
         raise ValueError(f"config.data.source must be 'synthetic', 'folders' or 'tfds', got {config.data.source!r}")
     return pipeline.load_training_data(config.data, config.image_size)
@@ -99,12 +103,26 @@ def distributed_batches(strategy, sampler: pipeline.PairSampler, start_step: int
     return iter(strategy.experimental_distribute_dataset(pipeline.training_dataset(sampler, start_step)))
 
 
-def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | None = None) -> dict:
-    """Trains (resuming from the workdir's latest checkpoint) and returns the final metrics."""
+def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | None = None,
+                       fresh: bool = False) -> dict:
+    """Trains (resuming from the workdir's latest checkpoint) and returns the final metrics.
+
+    Raises TrainingError when another run uses `workdir` or it was trained with another config (`fresh`
+    moves the old run aside first), and `errors.Interrupted` after saving a checkpoint on SIGINT/SIGTERM.
+    """
     os.makedirs(workdir, exist_ok=True)
     tf.keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.train.strategy)
     chief = is_chief(strategy)
+    # A synthetic world is defined by config.data.world; where it lies and the paths into it may change.
+    derived = ["data.world_dir"] + [f"data.{field}" for field in WORLD_FIELDS] if config.data.source == "synthetic" \
+        else []
+    with workdir_safety.guarded(workdir, config, chief, fresh, ignore=derived), \
+            workdir_safety.StopSignals() as stop:
+        return _train_and_evaluate(config, workdir, strategy, chief, stop)
+
+
+def _train_and_evaluate(config, workdir, strategy, chief, stop) -> dict:
     data = prepare_data(config, workdir)
     batch_size = config.train.batch_size
     if batch_size % strategy.num_replicas_in_sync:
@@ -115,8 +133,7 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
         state = checkpoints.TrainingState(model, config, workdir, chief=chief)
     start_step = state.restore_or_initialize()  # raises before anything in the workdir is overwritten
     if chief:
-        with open(os.path.join(workdir, "config.json"), "w") as f:
-            f.write(config.to_json_best_effort(indent=2))
+        atomic.write_text(os.path.join(workdir, "config.json"), config.to_json_best_effort(indent=2))
     supervised = config.method == "supervised"
     pretrain_steps = 0 if supervised else config.train.regressor_pretrain_steps
     total_steps = pretrain_steps + config.train.steps
@@ -125,7 +142,7 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
         metrics = evaluate.read_metrics(workdir)
         if not metrics and chief:  # killed between the last checkpoint and metrics.json
             metrics = evaluate.Evaluator(model, data, config, state.reference_regressor).evaluate()
-            metrics.update(step=start_step, history=evaluate.History(workdir).entries)
+            metrics.update(step=start_step, history=evaluate.History(workdir, start_step).entries)
             evaluate.write_metrics(workdir, metrics)
         return metrics
 
@@ -140,7 +157,7 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
     log_dir = os.path.join(workdir, "logs") if chief else os.path.join(workdir, "logs_workers", str(id(state)))
     writer = tf.summary.create_file_writer(log_dir)
     grid_batch = None if supervised else next(iter(pipeline.training_dataset(sampler, 10**9, 1)))
-    history = evaluate.History(workdir if chief else None)
+    history = evaluate.History(workdir if chief else None, start_step)
 
     progress = tqdm.tqdm(total=total_steps, initial=start_step, desc="train", dynamic_ncols=True,
                          mininterval=5.0, disable=not chief)
@@ -148,6 +165,8 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
     step, metrics, rollbacks = start_step, {}, []
     monitor = None if supervised or config.train.collapse_action == "off" else collapse.CollapseMonitor(
         config.train.collapse_ratio, config.train.collapse_patience, healthy_step=max(start_step, pretrain_steps))
+    if not strategy.extended._in_multi_worker_mode():  # pylint: disable=protected-access
+        stop.arm()  # a checkpoint needs every worker: across hosts a signal stops at once
     while step < total_steps:
         if budget and time.time() - started > budget:
             logging.info("stopping at step %d: reached max_minutes=%s", step, config.train.max_minutes)
@@ -192,6 +211,8 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
             image_grid.log_grid(model, grid_batch, writer, step, os.path.join(workdir, "images"))
         state.maybe_save(step)
         progress.update(1)
+        if stop.received:
+            _stop_on_signal(state, step, stop, writer, progress)
     progress.close()
     state.save(step)
     if not metrics or metrics.get("step") != step:
@@ -203,6 +224,15 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
         evaluate.write_metrics(workdir, metrics)
     writer.flush()
     return metrics
+
+
+def _stop_on_signal(state, step, stop, writer, progress):
+    """SIGINT/SIGTERM arrived during this step: save it and stop with one line (the CLI prints it)."""
+    progress.close()
+    state.save(step)
+    writer.flush()
+    raise Interrupted(f"stopped by {stop.name} at step {step}: checkpoint saved in {state.directory}; the same "
+                      "command resumes from it", stop.received)
 
 
 def _roll_back(state, model, step, rollbacks, outputs, max_rollbacks):
@@ -264,7 +294,7 @@ def main(argv):
     del argv
     from absl import flags
     config = flags.FLAGS.config
-    metrics = train_and_evaluate(config, flags.FLAGS.workdir)
+    metrics = train_and_evaluate(config, flags.FLAGS.workdir, fresh=flags.FLAGS.fresh)
     print(evaluate.summary_line(metrics))
 
 
@@ -275,6 +305,9 @@ if __name__ == "__main__":
     config_flags.DEFINE_config_file("config", None, "Path to a config file in configs/ (add :smoke to shrink it).",
                                     lock_config=True)
     flags.DEFINE_string("workdir", None, "Folder for checkpoints, logs and metrics; a rerun resumes from it.")
+    flags.DEFINE_bool("fresh", False, "Start over: rename an existing --workdir to <workdir>.previous-<time> "
+                      "(nothing is deleted) and train from scratch.")
     flags.mark_flags_as_required(["config", "workdir"])
     logging.getLogger().setLevel(logging.INFO)
-    app.run(main)
+    from keypoints_tf import cli
+    app.run(cli.guarded(main))

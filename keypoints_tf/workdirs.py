@@ -22,7 +22,7 @@ def load_config(workdir: str, overrides: dict | None = None) -> ml_collections.C
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ModelFileError(f"{path}: unreadable config ({e})") from None
     config = get_default_config()
-    config.update_from_flattened_dict(upgrade_fields(_flatten(values)))
+    config.update_from_flattened_dict(upgrade_fields(flatten(values)))
     for key, value in (overrides or {}).items():
         config.update_from_flattened_dict({key: value})
     return config
@@ -36,11 +36,12 @@ def upgrade_fields(flat: dict) -> dict:
     return flat
 
 
-def _flatten(values: dict, prefix: str = "") -> dict:
+def flatten(values: dict, prefix: str = "") -> dict:
+    """{"a": {"b": 1}} -> {"a.b": 1}."""
     flat = {}
     for key, value in values.items():
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
     return flat

@@ -18,6 +18,20 @@ tf.config.set_logical_device_configuration(
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def pytest_addoption(parser):
+    parser.addoption("--run-large", action="store_true", default=False,
+                     help="also run the tests marked large (subprocess kill/signal runs, minutes)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-large"):
+        return
+    skip = pytest.mark.skip(reason="large: run with --run-large")
+    for item in items:
+        if "large" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def tiny_world(tmp_path_factory):
     """A 32 px synthetic world written to disk once per session: 6 videos x 4 frames."""
@@ -48,3 +62,19 @@ def smoke_trained(tmp_path_factory):
     config = smoke_config()
     workdir = str(tmp_path_factory.mktemp("smoke_trained") / "workdir")
     return workdir, config, train.train_and_evaluate(config, workdir)
+
+
+@pytest.fixture(scope="session")
+def smoke_export(smoke_trained, tmp_path_factory):
+    """The smoke-trained detector restored and exported once per session: {"workdir", "restored",
+    "saved_model", "tflite" (float32, contract embedded and beside)}. Read-only, like `smoke_trained`."""
+    from keypoints_tf import export
+    root = tmp_path_factory.mktemp("smoke_export")
+    workdir, _, _ = smoke_trained
+    restored = export.restore_detector(workdir)
+    saved_model = str(root / "saved_model")
+    export.write_saved_model(restored, saved_model)
+    tflite = str(root / "float32" / "model.tflite")
+    export.write_tflite(export.convert_saved_model(saved_model, "float32"),
+                        restored.contract({"quantization": "float32"}), tflite)
+    return {"workdir": workdir, "restored": restored, "saved_model": saved_model, "tflite": tflite}

@@ -38,3 +38,25 @@ def smoke_config(name="synthetic"):
     """A fresh configs/<name>.py:smoke config."""
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return load_config_file(os.path.join(repo, "configs", f"{name}.py:smoke"))
+
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_cli(*args, timeout: float = 300, **kwargs):
+    """`python *args` from the repository root (this checkout first on the path): a CompletedProcess."""
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+
+
+def assert_one_error_line(result, *fragments) -> str:
+    """The CLI ended with exit code 2 and exactly one ``error: ...`` line holding `fragments`, no traceback."""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert result.returncode == 2 and len(errors) == 1 and "Traceback" not in result.stderr, (
+        f"exit code {result.returncode}, stderr:\n{result.stderr[-4000:]}")
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]

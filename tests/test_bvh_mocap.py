@@ -87,6 +87,13 @@ def test_bad_bvh_gives_a_clear_error(edit, message):
         bvh.parse_bvh(edit(CHAIN), path="chain.bvh")
 
 
+def test_a_file_cut_inside_its_last_number_is_refused():
+    whole = CHAIN.replace("0 0 0 90", "0 0 0 95")            # the last number is 95 ...
+    with pytest.raises(DataError, match=r"chain\.bvh, line 20: the file ends inside its last frame"):
+        bvh.parse_bvh(whole[:-2], path="chain.bvh")          # ... cut to 9, no line end
+    assert bvh.parse_bvh(whole).motion[-1, -1] == 95.0
+
+
 def test_read_bvh_missing_file(tmp_path):
     with pytest.raises(DataError, match="BVH file not found"):
         bvh.read_bvh(str(tmp_path / "nope.bvh"))
@@ -213,6 +220,17 @@ def test_cli_writes_coco_prior_and_contact_sheet(tmp_path):
     prior = read_coco_keypoints(str(tmp_path / "prior.json"), skeleton=HUMAN17)
     assert len(prior) == 4 and (prior.image_sizes == 48).all()
     assert os.path.getsize(tmp_path / "sheet.png") > 0
+
+
+def test_cli_refuses_a_file_without_frames_and_writes_no_prior(tmp_path):
+    from model_checks import assert_one_error_line, run_cli
+    path = tmp_path / "figure.bvh"
+    path.write_text(_figure_bvh(frames=0))
+    (tmp_path / "mapping.json").write_text(json.dumps(FIGURE_MAPPING))
+    result = run_cli("-m", "keypoints_tf.data.mocap", "--bvh", str(path), "--out", str(tmp_path / "prior.json"),
+                     "--mapping", str(tmp_path / "mapping.json"))
+    assert_one_error_line(result, "figure.bvh", "'Frames: 0'")
+    assert sorted(os.listdir(tmp_path)) == ["figure.bvh", "mapping.json"]
 
 
 # === The real CMU and Boxing files ===

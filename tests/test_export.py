@@ -21,7 +21,7 @@ import keypoints_tf
 from keypoints_tf import contract as contract_lib
 from keypoints_tf import export
 from keypoints_tf.data.letterbox import letterbox_transform
-from keypoints_tf.errors import DataError, ModelFileError
+from keypoints_tf.errors import DataError, ModelFileError, OutputError
 from keypoints_tf.models import heatmap_confidence
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,16 +31,13 @@ CALIBRATION_FRAMES = 16
 
 
 @pytest.fixture(scope="module")
-def exported(smoke_trained, tmp_path_factory):
+def exported(smoke_export, tmp_path_factory):
     """A smoke-trained workdir, its SavedModel, the four TFLite variants and Keras outputs on eval images."""
     root = tmp_path_factory.mktemp("export")
-    workdir, _, _ = smoke_trained  # read-only here
-    restored = export.restore_detector(workdir)
-    saved_model = str(root / "saved_model")
-    export.write_saved_model(restored, saved_model)
+    workdir, restored, saved_model = smoke_export["workdir"], smoke_export["restored"], smoke_export["saved_model"]
     frames = export.load_frames(restored, CALIBRATION_FRAMES)
-    tflite = {}
-    for quantization in export.QUANTIZATIONS:  # from the one SavedModel (the student test runs export_tflite)
+    tflite = {"float32": smoke_export["tflite"]}
+    for quantization in export.QUANTIZATIONS[1:]:  # from the one SavedModel (the student test runs export_tflite)
         path = str(root / quantization / "model.tflite")
         model = export.convert_saved_model(saved_model, quantization, frames)
         extra = {"quantization": quantization, "calibration_frames": len(frames)} if quantization == "int8" else {
@@ -119,6 +116,90 @@ def test_exports_sharing_a_folder_keep_their_own_contracts(exported, tmp_path):
     assert export.read_tflite_contract(str(tmp_path / "student.tflite"))["model"]["quantization"] == "float16"
 
 
+def _flatbuffer(exported, quantization="float32") -> bytes:
+    data = open(exported["tflite"][quantization], "rb").read()
+    return data[:data.index(b"PK\x03\x04")]  # the model without the appended ZIP
+
+
+CROP = {"threshold": 0.2, "expand": 1.9, "offset": [0.01, 0.1], "frames": 16}
+
+
+def test_the_seal_covers_the_crop_section_in_the_model_and_beside_it(exported, tmp_path):
+    model, restored = _flatbuffer(exported), exported["restored"]
+    path = str(tmp_path / "teacher.tflite")
+    export.write_tflite(model, restored.contract({"quantization": "float32"}, crop=CROP), path)
+    contract = export.read_tflite_contract(path)
+    assert contract["crop"] == CROP and set(contract["integrity"]) == {"model_sha256", "model_bytes",
+                                                                       "contract_sha256"}
+    assert json.load(open(contract_lib.beside_path(path))) == contract  # the same sealed copy
+    contract_lib.check_integrity(contract, model)
+    edited = dict(contract, crop=dict(CROP, threshold=0.5))  # the seal is computed after the crop section
+    (tmp_path / "edited.tflite").write_bytes(contract_lib.embed_in_tflite(model, edited))
+    with pytest.raises(ModelFileError, match="changed after export"):
+        keypoints_tf.load(str(tmp_path / "edited.tflite"))
+    bare = tmp_path / "bare"  # no embedded contract: NAME.contract.json is read, and its seal must hold too
+    bare.mkdir()
+    (bare / "teacher.tflite").write_bytes(model)
+    (bare / "teacher.contract.json").write_text(json.dumps(edited))
+    with pytest.raises(ModelFileError, match="teacher.contract.json.*changed after export"):
+        keypoints_tf.load(str(bare / "teacher.tflite"))
+    (bare / "teacher.contract.json").write_text(json.dumps(contract))
+    assert keypoints_tf.load(str(bare / "teacher.tflite")).contract["crop"] == CROP
+
+
+def test_a_tflite_and_its_contract_are_one_output(exported, tmp_path, monkeypatch):
+    model, restored = _flatbuffer(exported), exported["restored"]
+    path, beside = str(tmp_path / "teacher.tflite"), tmp_path / "teacher.contract.json"
+    export.write_tflite(model, restored.contract({"quantization": "float32"}), path)
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    with pytest.raises(OutputError, match="teacher.tflite: already exists.*--overwrite"):
+        export.write_tflite(model, restored.contract({"quantization": "float16"}), path)
+    with pytest.raises(OutputError, match="teacher.tflite: already exists"):
+        export.export_tflite(exported["workdir"], path)  # refused before anything is restored or converted
+    os.rename(path, path + ".moved")
+    with pytest.raises(OutputError, match="teacher.contract.json: already exists"):  # the contract alone
+        export.write_tflite(model, restored.contract({"quantization": "float16"}), path)
+    os.rename(path + ".moved", path)
+    fsync, calls = os.fsync, []
+
+    def failing_fsync(fd):  # the disk fills up while the second file of the pair is written
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        fsync(fd)
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="No space left"):
+        export.write_tflite(model, restored.contract({"quantization": "float16"}), path, overwrite=True)
+    monkeypatch.setattr(os, "fsync", fsync)
+    assert {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)} == before  # no partial files
+    export.write_tflite(model, restored.contract({"quantization": "float16"}), path, overwrite=True)
+    assert sorted(os.listdir(tmp_path)) == ["teacher.contract.json", "teacher.tflite"]
+    assert export.read_tflite_contract(path) == json.load(open(beside))
+    assert json.load(open(beside))["model"]["quantization"] == "float16"
+
+
+def test_detect_cli_tracks_with_the_calibrated_threshold_and_keeps_its_outputs(exported, tmp_path):
+    from model_checks import assert_one_error_line, run_cli
+    image = np.random.default_rng(3).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    cv2.imwrite(str(tmp_path / "frame.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    model = _flatbuffer(exported)
+    confidence = np.sort(keypoints_tf.load(exported["tflite"]["float32"]).detect(image).confidence)
+    threshold = float(confidence[7] + confidence[8]) / 2  # between two confidences: 8 keypoints below it
+    path = str(tmp_path / "model.tflite")
+    export.write_tflite(model, exported["restored"].contract(crop=dict(CROP, threshold=threshold)), path)
+    overlay, results = tmp_path / "overlay.png", tmp_path / "keypoints.json"
+    args = ("-m", "keypoints_tf.detect", f"--model={path}", f"--input={tmp_path / 'frame.png'}",
+            f"--output={overlay}", f"--json={results}", "--crop=track")
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    visible = np.asarray(json.load(open(results))["annotations"][0]["keypoints"]).reshape(-1, 3)[:, 2]
+    assert sorted(visible.tolist()) == [1] * 8 + [2] * 9  # the contract's crop.threshold, not 0.3
+    written = {name: (tmp_path / name).read_bytes() for name in ("overlay.png", "keypoints.json")}
+    assert_one_error_line(run_cli(*args), str(overlay), "already exists", "--overwrite")
+    assert {name: (tmp_path / name).read_bytes() for name in written} == written
+    assert run_cli(*args, "--overwrite").returncode == 0
+
+
 def test_a_legacy_contract_json_is_read_only_for_the_lone_model_of_its_folder(exported, tmp_path):
     good = open(exported["tflite"]["float32"], "rb").read()
     (tmp_path / "old.tflite").write_bytes(good[:good.index(b"PK\x03\x04")])
@@ -136,6 +217,10 @@ def test_onnx_export_matches_keras_and_carries_its_contract(exported, tmp_path):
     path = str(tmp_path / "model.onnx")
     contract = onnx_export.write_detector_onnx(exported["restored"], path)
     assert sorted(os.listdir(tmp_path)) == ["model.onnx"]  # the metadata is the only copy of the contract
+    written = open(path, "rb").read()
+    with pytest.raises(OutputError, match="model.onnx: already exists.*--overwrite"):
+        onnx_export.write_detector_onnx(exported["restored"], path)  # refused before the conversion
+    assert open(path, "rb").read() == written
     detector = keypoints_tf.load(path)
     assert detector.contract == contract and contract["model"]["format"] == "onnx"
     data = exported["eval"]
@@ -278,14 +363,14 @@ def test_corrupt_or_mismatched_model_files_are_model_file_errors(exported, tmp_p
         keypoints_tf.load(str(truncated))
     contract = export.read_tflite_contract(exported["tflite"]["float32"])
     garbage = tmp_path / "garbage.tflite"
-    garbage.write_bytes(contract_lib.embed_in_tflite(b"\0" * 4096, contract))
+    garbage.write_bytes(contract_lib.embed_in_tflite(b"\0" * 4096, contract_lib.seal(contract, b"\0" * 4096)))
     with pytest.raises(ModelFileError, match="LiteRT cannot load"):
         keypoints_tf.load(str(garbage))
     from keypoints_tf.skeleton import get_skeleton
     wrong = contract_lib.build_contract(get_skeleton("face68"), 32)  # 68 keypoints for a 17-keypoint model
     mismatched = tmp_path / "mismatched.tflite"
     model_bytes = good[:good.index(b"PK\x03\x04")]  # the flatbuffer without the appended ZIP
-    mismatched.write_bytes(contract_lib.embed_in_tflite(model_bytes, wrong))
+    mismatched.write_bytes(contract_lib.embed_in_tflite(model_bytes, contract_lib.seal(wrong, model_bytes)))
     with pytest.raises(ModelFileError, match="do not match"):
         keypoints_tf.load(str(mismatched))
     with pytest.raises(ModelFileError, match="no such file"):

@@ -570,9 +570,9 @@ def test_bvh_file_bytes(cut, edits, encoding, prefix):
 
 # === The exported model's contract ===
 
-VALID_CONTRACT = contract.build_contract(SKELETON, 32)
-CONTRACT_PATHS = paths_of(VALID_CONTRACT)
 FLATBUFFER = b"\x1c\x00\x00\x00TFL3" + bytes(range(256)) * 2  # stands in for the model bytes
+VALID_CONTRACT = contract.seal(contract.build_contract(SKELETON, 32), FLATBUFFER)
+CONTRACT_PATHS = paths_of(VALID_CONTRACT)
 
 
 def embed_raw(tflite: bytes, data: bytes) -> bytes:

@@ -44,12 +44,12 @@ def test_second_run_resumes_at_the_right_step(trained, caplog):
     assert any(f"at step {total - 2}" in r.getMessage() for r in caplog.records), "did not resume"
 
 
-def test_a_checkpoint_of_another_shape_is_a_clear_error(trained):
-    from keypoints_tf.errors import ModelFileError
+def test_another_config_on_a_trained_workdir_is_a_clear_error(trained):
+    from keypoints_tf.errors import TrainingError
     workdir, config, _ = trained
     config = config.copy_and_resolve_references()
     config.model.base_width = 8
-    with pytest.raises(ModelFileError, match="does not fit the model"):
+    with pytest.raises(TrainingError, match="another config.*model.base_width: 4 -> 8"):
         train.train_and_evaluate(config, workdir)
     assert json.load(open(os.path.join(workdir, "config.json")))["model"]["base_width"] == 4  # untouched
 

@@ -175,7 +175,7 @@ def _header_value(lines, position, label, path):
     return match.group(1), number, position + 1
 
 
-def _parse_motion(lines, num_channels, path):
+def _parse_motion(lines, num_channels, path, ends_with_line_end=True):
     frames_token, frames_line, position = _header_value(lines, 0, "Frames:", path)
     if not re.fullmatch(r"[0-9]+", frames_token):
         raise DataError(f"{path}, line {frames_line}: 'Frames:' must be a whole number, found {frames_token!r}")
@@ -185,6 +185,8 @@ def _parse_motion(lines, num_channels, path):
     except ValueError:
         raise DataError(f"{path}, line {time_line}: 'Frame Time:' must be a number, found {time_token!r}") from None
     num_frames = int(frames_token)
+    if num_frames == 0:
+        raise DataError(f"{path}, line {frames_line}: 'Frames: 0': the file holds no motion")
     rows = [(number, line) for number, line in lines[position:] if line.strip()]
     values = []
     for number, line in rows[:num_frames]:
@@ -200,7 +202,12 @@ def _parse_motion(lines, num_channels, path):
     if len(values) < num_frames:
         raise DataError(f"{path}: truncated motion data: 'Frames: {num_frames}' but only {len(values)} frame "
                         f"line(s) follow")
-    motion = np.stack(values) if values else np.zeros((0, num_channels))
+    last_number, _ = rows[num_frames - 1]
+    if not ends_with_line_end and last_number == lines[-1][0]:
+        raise DataError(f"{path}, line {last_number}: the file ends inside its last frame, without a line end: "
+                        "it looks cut short (its last number may be incomplete). If it is whole, end it with a "
+                        "newline")
+    motion = np.stack(values)
     if not np.all(np.isfinite(motion)):
         raise DataError(f"{path}: motion data contains NaN or infinite values")
     return motion, frame_time
@@ -232,7 +239,8 @@ def parse_bvh(text: str, path: str = "<string>") -> BvhMotion:
     if duplicates:
         raise DataError(f"{path}: joint names must be unique, repeated: {duplicates}")
     channels = [j["channels"] for j in joints]
-    motion, frame_time = _parse_motion(motion_lines, sum(len(c) for c in channels), path)
+    motion, frame_time = _parse_motion(motion_lines, sum(len(c) for c in channels), path,
+                                       ends_with_line_end=text.endswith(("\n", "\r")))
     return BvhMotion(joint_names=names, parents=np.array([j["parent"] for j in joints], np.int64),
                      offsets=np.array([j["offset"] for j in joints], np.float64), channels=channels,
                      motion=motion, frame_time=frame_time, path=path)

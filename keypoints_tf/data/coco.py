@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from keypoints_tf import atomic
 from keypoints_tf.data.letterbox import frame_to_input
 from keypoints_tf.errors import DataError
 from keypoints_tf.skeleton import Skeleton
@@ -149,8 +150,7 @@ def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
                    for v in (width, height)):
             _fail(path, f"image {image['id']!r}: 'width' and 'height' must be numbers from 1 to 1e6 pixels, "
                         f"got {width!r} x {height!r}")
-        if np.any(np.abs(triples[:, :2]) > 1e6):
-            _fail(path, f"{where}: keypoint coordinates are implausibly large (> 1e6 px)")
+        _check_on_image(path, annotation, n, triples, width, height, file_skeleton)
         file_name = image.get("file_name")
         resolved = None
         if isinstance(file_name, str) and file_name:
@@ -170,6 +170,21 @@ def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
     return KeypointSet(skeleton=file_skeleton, keypoints_pixels=np.stack(keypoints).astype(np.float32),
                        visible=np.stack(visible), image_sizes=np.asarray(sizes, np.int32), file_names=names,
                        path=path, pseudo_labels=isinstance(info, dict) and info.get("pseudo_labels") is True)
+
+
+def _check_on_image(path, annotation, n, triples, width, height, skeleton):
+    """DataError for a visible keypoint more than one image size outside its image (a unit or axis mix-up,
+    or a corrupt value): the renderer would draw nothing of it and the pose would teach nothing."""
+    xy, visible = triples[:, :2], triples[:, 2] > 0
+    low, high = -np.array([width, height], np.float64), 2.0 * np.array([width, height], np.float64)
+    outside = visible & np.any((xy < low) | (xy > high), axis=1)
+    if outside.any():
+        k = int(np.flatnonzero(outside)[0])
+        where = f"annotation id {annotation['id']!r}" if isinstance(annotation.get("id"), (int, str)) else \
+            f"annotation {n}"
+        _fail(path, f"{where}: keypoint {skeleton.keypoint_names[k]!r} at ({xy[k, 0]:g}, {xy[k, 1]:g}) px is far "
+                    f"outside its {width:g} x {height:g} image (allowed: x in [{-width:g}, {2 * width:g}], y in "
+                    f"[{-height:g}, {2 * height:g}]); mark it missing (v = 0) or fix the coordinates")
 
 
 def write_coco_keypoints(path: str, skeleton: Skeleton, keypoints_pixels, image_sizes,
@@ -201,6 +216,4 @@ def write_coco_keypoints(path: str, skeleton: Skeleton, keypoints_pixels, image_
     data = {"images": images, "annotations": annotations, "categories": [skeleton.to_coco_category(1)]}
     if extra:
         data.update(extra)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(data, f)
+    atomic.write_json(path, data)

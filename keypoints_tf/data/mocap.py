@@ -362,7 +362,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except DataError as e:
-        sys.exit(f"error: {e}")
+    from keypoints_tf import cli
+    cli.run(main)

@@ -83,11 +83,13 @@ def load_training_data(data_config, image_size: int) -> TrainingData:
     videos_dir = _resolve(data_config, "videos")
     prior = coco.read_coco_keypoints(_resolve(data_config, "prior"))
     skeleton = prior.skeleton
-    if data_config.get("skeleton") and data_config.skeleton != skeleton.name:
+    if data_config.get("skeleton"):  # names and count, whatever the prior's category is called
         builtin = get_skeleton(data_config.skeleton)
-        if builtin.keypoint_names != skeleton.keypoint_names:
-            raise DataError(f"{prior.path}: the prior's skeleton {skeleton.name!r} has keypoints "
-                            f"{list(skeleton.keypoint_names)[:5]}..., but the config asks for {builtin.name!r}")
+        if list(builtin.keypoint_names) != list(skeleton.keypoint_names):
+            raise DataError(f"{prior.path}: the prior's skeleton {skeleton.name!r} has {skeleton.num_keypoints} "
+                            f"keypoints {list(skeleton.keypoint_names)[:5]}..., but the config asks for "
+                            f"{builtin.name!r} ({builtin.num_keypoints} keypoints "
+                            f"{list(builtin.keypoint_names)[:5]}...)")
     eval_set = None
     if data_config.get("eval"):
         eval_set = coco.read_coco_keypoints(_resolve(data_config, "eval"), require_files=True)

@@ -31,7 +31,9 @@ import os
 import cv2
 import numpy as np
 
+from keypoints_tf import atomic
 from keypoints_tf.data import coco
+from keypoints_tf.errors import OutputError
 from keypoints_tf.skeleton import get_skeleton
 
 SKELETON = get_skeleton("human17")
@@ -304,8 +306,29 @@ def mean_pose_error(train_keypoints: np.ndarray, eval_keypoints: np.ndarray, siz
     return float(np.linalg.norm(eval_keypoints - mean_pose, axis=-1).mean() / size * 100)
 
 
+def read_world_config(folder: str):
+    """The WorldConfig fields (a dict) of the world written in `folder`, or None when there is none."""
+    try:
+        with open(os.path.join(folder, "summary.json")) as f:
+            return json.load(f)["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def write_world(out: str, config: WorldConfig) -> dict:
-    """Writes the whole world under `out` and returns the summary (also written to summary.json)."""
+    """Writes the whole world to `out` and returns the summary (also written to summary.json).
+
+    It is written beside `out` and renamed into place when complete, so `out` holds one whole world, never
+    a mix with an older one. An existing `out` is replaced only if it is empty or holds a world.
+    """
+    if os.path.isdir(out) and os.listdir(out) and read_world_config(out) is None:
+        raise OutputError(f"{out}: exists and is not a synthetic world (no summary.json); refusing to replace "
+                          "it: choose another folder")
+    with atomic.replacing(out) as partial:
+        return _write_world(partial, config)
+
+
+def _write_world(out: str, config: WorldConfig) -> dict:
     # Independent streams, so changing one split's size does not change the others.
     streams = np.random.SeedSequence(config.seed).spawn(3)
     train_rng, prior_rng, eval_rng = (np.random.default_rng(s) for s in streams)
@@ -360,4 +383,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    from keypoints_tf import cli
+    cli.run(main)

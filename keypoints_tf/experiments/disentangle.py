@@ -196,4 +196,5 @@ if __name__ == "__main__":
     flags.DEFINE_integer("scale", 1, "Enlarge the outputs by this integer factor (nearest neighbour).")
     flags.mark_flags_as_required(["workdir"])
     logging.getLogger().setLevel(logging.INFO)
-    app.run(main)
+    from keypoints_tf import cli
+    app.run(cli.guarded(main))

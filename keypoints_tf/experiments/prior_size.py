@@ -244,4 +244,5 @@ if __name__ == "__main__":
                        "default: the config's.")
     flags.mark_flags_as_required(["config", "out"])
     logging.getLogger().setLevel(logging.INFO)
-    app.run(main)
+    from keypoints_tf import cli
+    app.run(cli.guarded(main))

@@ -13,7 +13,7 @@ metadata before the one write. Inputs and outputs keep the TFLite names: ``image
 
 The contract (`keypoints_tf.contract`) is the metadata entry `METADATA_KEY` (``metadata_props`` of the
 ModelProto; ``session.get_modelmeta().custom_metadata_map`` in onnxruntime). No file is written beside
-the ``.onnx``. Needs the ``onnx`` extra: ``pip install -e ".[onnx]"`` (tf2onnx, onnx, onnxruntime).
+the ``.onnx``; it is written whole or not at all and replaces an existing file only with ``overwrite``. Needs the ``onnx`` extra: ``pip install -e ".[onnx]"`` (tf2onnx, onnx, onnxruntime).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import os
 
 import tensorflow as tf
 
+from keypoints_tf import atomic
 from keypoints_tf import contract as contract_lib
 from keypoints_tf.errors import ModelFileError
 from keypoints_tf.export.restore import RestoredDetector, restore_detector
@@ -49,29 +50,33 @@ def convert_detector(restored: RestoredDetector, opset: int = OPSET):
     return model
 
 
-def write_onnx(model, contract: dict, output: str) -> None:
-    """Writes the ModelProto to `output` with the contract in its metadata."""
+def write_onnx(model, contract: dict, output: str, overwrite: bool = False) -> None:
+    """Writes the ModelProto to `output` with the contract in its metadata, whole or not at all
+    (`keypoints_tf.atomic`); an existing `output` is an OutputError unless `overwrite`."""
     contract_lib.validate_contract(contract)
+    atomic.check_output(output, overwrite)
     del model.metadata_props[:]
     entry = model.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, json.dumps(contract, indent=1)
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, "wb") as f:
-        f.write(model.SerializeToString())
+    atomic.write_bytes(output, model.SerializeToString())
 
 
-def write_detector_onnx(restored: RestoredDetector, output: str, opset: int = OPSET) -> dict:
-    """Converts a restored detector and writes `output`; returns the contract."""
+def write_detector_onnx(restored: RestoredDetector, output: str, opset: int = OPSET, overwrite: bool = False) -> dict:
+    """Converts a restored detector and writes `output`; returns the contract. An existing `output` is an
+    OutputError (before the conversion) unless `overwrite`."""
+    atomic.check_output(output, overwrite)
     contract = restored.contract({"quantization": "float32", "format": "onnx", "onnx_opset": opset},
                                  crop=restored.crop_calibration())
-    write_onnx(convert_detector(restored, opset), contract, output)
+    write_onnx(convert_detector(restored, opset), contract, output, overwrite)
     logging.info("wrote %s (opset %d, %.1f KB)", output, opset, os.path.getsize(output) / 1024)
     return contract
 
 
-def export_onnx(workdir: str, output: str, opset: int = OPSET) -> dict:
-    """Workdir -> `output` .onnx with the contract in its metadata; returns the contract."""
-    return write_detector_onnx(restore_detector(workdir), output, opset)
+def export_onnx(workdir: str, output: str, opset: int = OPSET, overwrite: bool = False) -> dict:
+    """Workdir -> `output` .onnx with the contract in its metadata; returns the contract. An existing
+    `output` is an OutputError (before anything is restored) unless `overwrite`."""
+    atomic.check_output(output, overwrite)
+    return write_detector_onnx(restore_detector(workdir), output, opset, overwrite)
 
 
 def read_onnx_contract(session, source: str) -> dict:

@@ -25,7 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from keypoints_tf import contract as contract_lib
-from keypoints_tf.checkpoints import NetworkWeights
+from keypoints_tf.checkpoints import NetworkWeights, checkpoint_paths
 from keypoints_tf.errors import DataError, ModelFileError
 from keypoints_tf.skeleton import Skeleton, get_skeleton
 
@@ -141,7 +141,7 @@ def _restore_detector(workdir: str, skeleton: Optional[Skeleton]) -> RestoredDet
             raise ModelFileError(f"{workdir}/config.json: the student has {network.num_keypoints} keypoints but "
                                  f"the skeleton {skeleton.name!r} has {skeleton.num_keypoints}")
         network(tf.zeros((1, size, size, 3)))
-        path = _restore(workdir, {"student": network})
+        path = _restore(workdir, {"student": network}, size)
         return RestoredDetector(network, skeleton, size, STUDENT, path, config.data, reference=network)
 
     from keypoints_tf import build, workdirs
@@ -151,7 +151,7 @@ def _restore_detector(workdir: str, skeleton: Optional[Skeleton]) -> RestoredDet
     size = config.image_size
     phi, eta = build.build_detector_networks(config, skeleton.num_keypoints)
     eta(phi(tf.zeros((1, size, size, 3))))
-    path = _restore(workdir, {"image_to_skeleton": phi, "keypoint_regressor": eta})
+    path = _restore(workdir, {"image_to_skeleton": phi, "keypoint_regressor": eta}, size)
 
     def reference(images, training=False):
         return eta(phi(images, training=False), training=False)
@@ -177,20 +177,17 @@ def workdir_skeleton(config, workdir: str) -> Skeleton:
                          "is empty, so its skeleton is unknown; pass skeleton= (a keypoints_tf.skeleton.Skeleton)")
 
 
-def _restore(workdir: str, networks: dict) -> str:
+def _restore(workdir: str, networks: dict, image_size: int) -> str:
     """Restores `networks` (name -> built Keras network) from the newest readable checkpoint of
-    <workdir>/checkpoints; returns its path."""
+    <workdir>/checkpoints, which must have been trained at `image_size`; returns its path."""
     directory = os.path.join(workdir, "checkpoints")
-    state = tf.train.get_checkpoint_state(directory) if os.path.isdir(directory) else None
-    candidates = list(reversed(state.all_model_checkpoint_paths)) if state else []
+    candidates = checkpoint_paths(directory)
     if not candidates:
         raise ModelFileError(f"{directory}: no checkpoint (train first, or point at the workdir that has one)")
     checkpoint = tf.train.Checkpoint(**{name: NetworkWeights(n) for name, n in networks.items()})
     variables = [v for network in networks.values() for v in network.weights]
     errors = []
     for path in candidates:
-        # The state file's paths may already include a relative workdir: the files are in `directory`.
-        path = os.path.join(directory, os.path.basename(path))
         before = [v.numpy() for v in variables]
         try:
             _check_saves_weights(path, list(networks))
@@ -207,8 +204,19 @@ def _restore(workdir: str, networks: dict) -> str:
             errors.append(f"{os.path.basename(path)}: {message}")
             logging.warning("checkpoint %s could not be read (%s); trying an older one", path, message)
             continue
+        _check_image_size(path, image_size, workdir)
         return path
     raise ModelFileError(f"{directory}: no checkpoint could be read ({'; '.join(errors)})")
+
+
+def _check_image_size(path: str, image_size: int, workdir: str):
+    """ModelFileError when the checkpoint records another image size than config.json (older ones record none)."""
+    reader = tf.train.load_checkpoint(path)
+    key = "image_size/.ATTRIBUTES/VARIABLE_VALUE"
+    if reader.has_tensor(key) and int(reader.get_tensor(key)) != image_size:
+        raise ModelFileError(f"{path}: trained at image_size={int(reader.get_tensor(key))}, but {workdir}/config.json "
+                             f"says {image_size}: the weights would run on another input size unnoticed; put "
+                             "config.json's image_size back")
 
 
 def _check_saves_weights(path: str, names) -> None:

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import keras
 import tensorflow as tf
 
+from keypoints_tf import atomic
 from keypoints_tf import contract as contract_lib
-from keypoints_tf.errors import ModelFileError
+from keypoints_tf.errors import ModelFileError, OutputError
 from keypoints_tf.export.restore import RestoredDetector, restore_detector
 from keypoints_tf.export.serving import ServingDetector
 
@@ -32,8 +32,14 @@ SIGNATURE = "serving_default"
 CONTRACT_ASSET = contract_lib.ENTRY_NAME  # assets/keypoints_contract.json
 
 
-def write_saved_model(restored: RestoredDetector, output: str) -> dict:
-    """Writes the SavedModel of a restored detector to `output` (replaced if it exists); returns the contract."""
+def write_saved_model(restored: RestoredDetector, output: str, overwrite: bool = False) -> dict:
+    """Writes the SavedModel of a restored detector to `output`; returns the contract.
+
+    It is written to a temporary sibling folder and renamed into place when complete. An existing `output`
+    is an OutputError unless `overwrite`, and even then only a SavedModel folder is replaced (a mistyped
+    --output must not delete a workdir).
+    """
+    check_saved_model_output(output, overwrite)
     serving = ServingDetector(restored.network, restored.image_size, name="serving_detector")
     signature = serving.input_signature()
     serving(tf.zeros(signature[0].shape, tf.uint8))  # builds it
@@ -42,18 +48,26 @@ def write_saved_model(restored: RestoredDetector, output: str) -> dict:
     archive = keras.export.ExportArchive()
     archive.track(serving)
     archive.add_endpoint(SIGNATURE, serving.call, input_signature=signature)
-    if os.path.isdir(output):
-        shutil.rmtree(output)
-    archive.write_out(output, verbose=False)
-    os.makedirs(os.path.join(output, "assets"), exist_ok=True)  # a plain file: tf.saved_model.load ignores it
-    with open(os.path.join(output, "assets", CONTRACT_ASSET), "w") as f:
-        json.dump(contract, f, indent=1)
+    with atomic.replacing(output) as partial:
+        archive.write_out(partial, verbose=False)
+        os.makedirs(os.path.join(partial, "assets"), exist_ok=True)  # a plain file: tf.saved_model.load ignores it
+        with open(os.path.join(partial, "assets", CONTRACT_ASSET), "w") as f:
+            json.dump(contract, f, indent=1)
     return contract
 
 
-def export_saved_model(workdir: str, output: str) -> dict:
+def check_saved_model_output(output: str, overwrite: bool = False):
+    """OutputError when `output` exists (without `overwrite`) or is a folder other than a SavedModel."""
+    atomic.check_output(output, overwrite)
+    if os.path.lexists(output) and not os.path.isfile(os.path.join(output, "saved_model.pb")):
+        raise OutputError(f"{output}: exists and is not a SavedModel folder (no saved_model.pb); refusing to "
+                          "replace it even with --overwrite: choose another --output")
+
+
+def export_saved_model(workdir: str, output: str, overwrite: bool = False) -> dict:
     """Restores the detector of `workdir` and writes its SavedModel to `output`; returns the contract."""
-    return write_saved_model(restore_detector(workdir), output)
+    check_saved_model_output(output, overwrite)
+    return write_saved_model(restore_detector(workdir), output, overwrite)
 
 
 def read_saved_model_contract(saved_model_dir: str) -> dict:
@@ -65,4 +79,4 @@ def read_saved_model_contract(saved_model_dir: str) -> dict:
         raise ModelFileError(f"{saved_model_dir}: no assets/{CONTRACT_ASSET}; export it with "
                              "export/export_saved_model.py")
     with open(path, "rb") as f:
-        return contract_lib.parse_contract(f.read(), path)
+        return contract_lib.parse_contract(f.read(contract_lib.MAX_CONTRACT_BYTES + 1), path)

@@ -22,23 +22,23 @@ several exports can share a folder (the Android app bundles such a folder as is)
 
 from __future__ import annotations
 
-import io
+import json
 import logging
 import os
 import tempfile
 import warnings
-import zipfile
 
 import numpy as np
 import tensorflow as tf
 
+from keypoints_tf import atomic
 from keypoints_tf import contract as contract_lib
-from keypoints_tf.errors import ModelFileError
 from keypoints_tf.export.restore import RestoredDetector, load_frames, restore_detector
 from keypoints_tf.export.saved_model import write_saved_model
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 DEFAULT_CALIBRATION_FRAMES = 200
+read_tflite_contract = contract_lib.read_tflite_contract  # lives in keypoints_tf.contract: no TensorFlow needed
 # Ops of the heatmap -> keypoints tail kept in float32 in int8 models.
 FLOAT_TAIL_OPS = ("SOFTMAX", "SUM", "SQUARED_DIFFERENCE", "SQRT", "MAXIMUM", "MINIMUM", "PACK", "TRANSPOSE")
 
@@ -85,70 +85,59 @@ def _convert_int8(converter, images: np.ndarray) -> bytes:
         return debugger.get_nondebug_quantized_model()
 
 
-def write_tflite(model: bytes, contract: dict, output: str) -> str:
-    """Writes `model` with the embedded contract to `output` (NAME.tflite) and NAME.contract.json beside it;
-    returns the contract file's path."""
+def write_tflite(model: bytes, contract: dict, output: str, overwrite: bool = False) -> str:
+    """Writes `model` with the contract sealed (`keypoints_tf.contract.seal`, after every other section) and
+    embedded to `output` (NAME.tflite), and the same sealed contract beside it as NAME.contract.json; returns
+    that file's path. The pair is written together (`atomic.write_together`): both appear whole or neither
+    changes; an existing one is replaced only with `overwrite`."""
     contract_lib.validate_contract(contract)
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, "wb") as f:
-        f.write(contract_lib.embed_in_tflite(model, contract))
-    return contract_lib.write_beside(output, contract)
+    contract = contract_lib.seal(contract, model)
+    check_tflite_output(output, overwrite)
+    contract_path = contract_lib.beside_path(output)
+    atomic.write_together({output: contract_lib.embed_in_tflite(model, contract),
+                           contract_path: json.dumps(contract, indent=1).encode("utf-8")})
+    return contract_path
 
 
 def export_tflite(workdir: str, output: str, quantization: str = "float32",
-                  calibration_frames: int = DEFAULT_CALIBRATION_FRAMES, saved_model_dir: str | None = None) -> dict:
+                  calibration_frames: int = DEFAULT_CALIBRATION_FRAMES, saved_model_dir: str | None = None,
+                  overwrite: bool = False) -> dict:
     """Workdir -> SavedModel (in a temporary folder unless `saved_model_dir`) -> `output` .tflite.
 
     Returns the contract, which records the quantization and, for int8, the number of calibration frames.
+    An existing `output` or NAME.contract.json beside it is an OutputError unless `overwrite`.
     """
+    check_tflite_output(output, overwrite)
     return write_detector_tflite(restore_detector(workdir), output, quantization, calibration_frames,
-                                 saved_model_dir)
+                                 saved_model_dir, overwrite=overwrite)
+
+
+def check_tflite_output(output: str, overwrite: bool = False):
+    """OutputError (before any work) when `output` (NAME.tflite) or the NAME.contract.json beside it exists
+    and not `overwrite`."""
+    for path in (output, contract_lib.beside_path(output)):
+        atomic.check_output(path, overwrite)
 
 
 def write_detector_tflite(restored: RestoredDetector, output: str, quantization: str = "float32",
                           calibration_frames: int = DEFAULT_CALIBRATION_FRAMES,
-                          saved_model_dir: str | None = None, calibration_images=None) -> dict:
+                          saved_model_dir: str | None = None, calibration_images=None,
+                          overwrite: bool = False) -> dict:
     """Like `export_tflite` for an already restored detector (`calibration_images` overrides the frames)."""
+    check_tflite_output(output, overwrite)
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     if quantization == "int8" and calibration_images is None:
         calibration_images = load_frames(restored, calibration_frames)
     with tempfile.TemporaryDirectory() as scratch:
         folder = saved_model_dir or os.path.join(scratch, "saved_model")
-        write_saved_model(restored, folder)
+        write_saved_model(restored, folder, overwrite=True)
         model = convert_saved_model(folder, quantization, calibration_images)
     extra = {"quantization": quantization}
     if quantization == "int8":
         extra["calibration_frames"] = int(len(calibration_images))
     contract = restored.contract(extra, crop=restored.crop_calibration())
-    contract_path = write_tflite(model, contract, output)
+    contract_path = write_tflite(model, contract, output, overwrite)
     logging.info("wrote %s (%s, %.1f KB) and %s", output, quantization, os.path.getsize(output) / 1024,
                  os.path.basename(contract_path))
     return contract
-
-
-def read_tflite_contract(path: str) -> dict:
-    """The contract embedded in a `.tflite`, else the file beside it (`keypoints_tf.contract.find_beside`:
-    ``NAME.contract.json``, or a legacy ``contract.json``); ModelFileError if neither.
-
-    An embedded contract that is malformed or does not match is an error even when a file beside it exists.
-    """
-    if not os.path.isfile(path):
-        raise ModelFileError(f"{path}: file not found (expected a .tflite written by export/export_tflite.py)")
-    with open(path, "rb") as f:
-        data = f.read()
-    if _has_embedded_contract(data):
-        return contract_lib.read_from_tflite(data, path)
-    beside = contract_lib.find_beside(path)
-    if beside is None:
-        return contract_lib.read_from_tflite(data, path)  # raises, saying how to fix it
-    with open(beside, "rb") as f:
-        return contract_lib.parse_contract(f.read(), beside)
-
-
-def _has_embedded_contract(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return contract_lib.ENTRY_NAME in archive.namelist()
-    except (zipfile.BadZipFile, EOFError, ValueError):
-        return False
