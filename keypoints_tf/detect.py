@@ -130,14 +130,23 @@ def check_outputs(kind: str, input_path: str, output: str, json_path: str | None
     atomic.check_output(target, overwrite, inputs=[input_path])
     if json_path:
         atomic.check_output(json_path, overwrite, inputs=[input_path, target])
-    if kind == "folder" and os.path.isdir(target) and not _holds_only_images(target):
+    if kind == "folder" and os.path.isdir(target) and not _holds_only_overlays(target, json_path):
         raise OutputError(f"{target}: exists and holds more than images; refusing to replace it even with "
                           "--overwrite: choose another --output")
 
 
-def _holds_only_images(folder: str) -> bool:
-    return all(os.path.isfile(os.path.join(folder, name)) and name.lower().endswith(IMAGE_EXTENSIONS)
-               for name in os.listdir(folder))
+def _holds_only_overlays(folder: str, json_path: str | None) -> bool:
+    """True when `folder` holds nothing but images (and the results JSON), as a previous run leaves it."""
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if not (os.path.isfile(path) and (name.lower().endswith(IMAGE_EXTENSIONS)
+                                          or (json_path and atomic.same_path(path, json_path)))):
+            return False
+    return True
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.abspath(path).startswith(os.path.abspath(folder) + os.sep)
 
 
 def run(detector, input_path: str, output: str, json_path: str | None = None, threshold: float = 0.3,
@@ -158,19 +167,24 @@ def run(detector, input_path: str, output: str, json_path: str | None = None, th
     target = overlay_path(kind, input_path, output)
     info = {"model": getattr(detector, "source", ""), "input": os.path.abspath(input_path),
             "coordinates": "continuous pixels: pixel (i, j) is centred at (i + 0.5, j + 0.5)"}
+    json_in_folder = kind == "folder" and json_path and _inside(json_path, target)  # moves in with the folder
     with contextlib.ExitStack() as stack:
-        writer = None
-        if json_path:
-            writer = CocoResultsWriter(stack.enter_context(atomic.replacing(json_path)), detector.skeleton,
-                                       threshold, info)
-            stack.callback(writer.discard)
+        json_partial = stack.enter_context(atomic.replacing(json_path)) if json_path and not json_in_folder \
+            else None
         partial = stack.enter_context(atomic.replacing(target))
+        if kind == "folder":
+            os.makedirs(partial)
+        if json_in_folder:
+            json_partial = os.path.join(partial, os.path.relpath(json_path, target))
+            os.makedirs(os.path.dirname(json_partial), exist_ok=True)
+        writer = None
+        if json_partial:
+            writer = CocoResultsWriter(json_partial, detector.skeleton, threshold, info)
+            stack.callback(writer.discard)
         if kind == "video":
             frames = _run_video(detector, input_path, partial, writer, threshold, smoother, progress, tqdm, target)
         else:
             files = [input_path] if kind == "image" else _list_images(input_path)
-            if kind == "folder":
-                os.makedirs(partial)
             for file in tqdm.tqdm(files, desc="detect", disable=not progress or len(files) < 2):
                 image = _read_image(file)
                 detection = detector.detect(image)

@@ -139,6 +139,19 @@ def test_detect_failing_on_a_later_image_writes_nothing(smoke_export, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["images", "keypoints.json"]
 
 
+def test_detect_json_inside_the_output_folder_moves_in_with_it(smoke_export, tmp_path):
+    folder, overlays = tmp_path / "images", tmp_path / "overlays"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((20, 30, 3), 90, np.uint8))
+    detector = keypoints_tf.load(smoke_export["tflite"])
+    for overwrite in (False, True):  # the second run replaces the first one's folder, JSON included
+        detect.run(detector, str(folder), str(overlays), str(overlays / "keypoints.json"), progress=False,
+                   overwrite=overwrite)
+        assert sorted(os.listdir(overlays)) == ["a.png", "keypoints.json"]
+        assert json.load(open(overlays / "keypoints.json"))["images"][0]["file_name"] == "../images/a.png"
+    assert sorted(os.listdir(tmp_path)) == ["images", "overlays"]
+
+
 # === 4. A torn or missing checkpoint state file does not restart training from step 0 ===
 
 def test_a_torn_state_file_resumes_from_the_newest_checkpoint_and_is_rebuilt(workdir_copy, caplog):
