@@ -166,6 +166,7 @@ def test_grid_and_edit_command(sweep, tmp_path):
 # === The learning benchmark's side-by-side mode ===
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="--parallel pins the two runs to different cores")
+@pytest.mark.large  # subprocess runs, minutes: pytest --run-large
 def test_learning_benchmark_parallel_runs_both_methods_on_separate_cores(tmp_path):
     command = [sys.executable, "benchmarks/learning_benchmark.py", "--parallel", "--minutes", "2",
                "--out", str(tmp_path), "--config", "configs/synthetic.py:smoke",

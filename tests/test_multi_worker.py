@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from keypoints_tf.config import get_default_config, shrink_for_smoke
@@ -37,6 +38,7 @@ def _weights(workdir):
             if isinstance(value, np.ndarray) and value.dtype.kind == "f"}  # weights, moments, BN statistics
 
 
+@pytest.mark.large  # subprocess runs, minutes: pytest --run-large
 def test_two_workers_match_one_process(tmp_path):
     config = shrink_for_smoke(get_default_config())
     world = str(tmp_path / "world")
