@@ -30,6 +30,7 @@ from keypoints_tf import atomic
 from keypoints_tf.errors import ModelFileError, TrainingError
 from keypoints_tf.workdirs import checkpoint_dir
 
+
 class NetworkWeights(tf.__internal__.tracking.AutoTrackable):
     """What a checkpoint stores of one Keras network: ``weights`` = ``network.weights``, all, in order.
 
@@ -49,15 +50,15 @@ def checkpoint_of(objects: dict) -> tf.train.Checkpoint:
                                   for name, value in objects.items()})
 
 
-def restore(checkpoint: tf.train.Checkpoint, candidates: list, image_size: tf.Variable, expected_size: int) -> str:
-    """Restores `checkpoint` (`checkpoint_of`, with `image_size` among its objects) from the first readable
-    of `candidates` (checkpoint paths, newest first); returns its path.
+def restore(checkpoint: tf.train.Checkpoint, candidates: list, image_size: int) -> str:
+    """Restores `checkpoint` (`checkpoint_of`, with the variable ``image_size`` among its objects) from the
+    first readable of `candidates` (checkpoint paths, newest first); returns its path.
 
     A candidate that is truncated or corrupt (what a kill mid-write or a damaged disk leaves) is skipped with
     a warning, and whatever it partly applied is put back. State that older versions did not save
     (`_OPTIONAL_STATE`) keeps its initial value. Raises ModelFileError, one line, when a checkpoint does not
-    fit the objects (other shapes: another config), lacks a network's weights, was trained at another image
-    size than `expected_size`, or when no candidate could be read.
+    fit the objects (other shapes: another config), lacks a network's weights, was trained at another
+    `image_size` than the config's, or when no candidate could be read.
     """
     variables = [v for v in tf.train.TrackableView(checkpoint).descendants()
                  if isinstance(v, (tf.Variable, keras.Variable))]
@@ -81,9 +82,9 @@ def restore(checkpoint: tf.train.Checkpoint, candidates: list, image_size: tf.Va
             errors.append(f"{os.path.basename(path)}: {message}")
             logging.warning("checkpoint %s could not be read (%s); trying an older one", path, message)
             continue
-        if int(image_size.numpy()) != expected_size:
-            raise ModelFileError(f"{path}: trained at image_size={int(image_size.numpy())}, but the config says "
-                                 f"{expected_size}: the weights would run on another input size unnoticed; use the "
+        if int(checkpoint.image_size.numpy()) != image_size:
+            raise ModelFileError(f"{path}: trained at image_size={int(checkpoint.image_size.numpy())}, but the config "
+                                 f"says {image_size}: the weights would run on another input size unnoticed; use the "
                                  "config it was trained with (config.json's image_size), or a new --workdir")
         return path
     raise ModelFileError(f"{os.path.dirname(candidates[0]) if candidates else 'checkpoints'}: no checkpoint could "
@@ -99,7 +100,7 @@ def restore_from_workdir(workdir: str, objects: dict, image_size: int) -> str:
     if not candidates:
         raise ModelFileError(f"{directory}: no checkpoint (train first, or point at the workdir that has one)")
     size = tf.Variable(image_size, dtype=tf.int64, trainable=False, name="image_size")
-    return restore(checkpoint_of(dict(objects, image_size=size)), candidates, size, image_size)
+    return restore(checkpoint_of(dict(objects, image_size=size)), candidates, image_size)
 
 
 class TrainingState:
@@ -145,7 +146,7 @@ class TrainingState:
     def _restore(self, candidates) -> int | None:
         if not candidates:
             return None
-        path = restore(self.checkpoint, candidates, self.image_size, self.config.image_size)
+        path = restore(self.checkpoint, candidates, self.config.image_size)
         step = int(self.step.numpy())
         if path != candidates[0]:
             logging.warning("resumed from an older checkpoint %s (step %d): newer ones were corrupt or "
