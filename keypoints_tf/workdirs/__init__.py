@@ -1,5 +1,5 @@
-"""A workdir on disk: the one place that knows its layout. Everything that reads or writes a workdir
-(training, evaluation, export, distillation, the experiments, `keypoints_tf.load`) goes through here.
+"""A workdir on disk. Its config and its checkpoints are read and written only through this package, by
+training, evaluation, export, distillation, the experiments and `keypoints_tf.load`.
 
     <workdir>/config.json     the resolved config of the run (`read_config`, `load_config`, `write_config`);
                               a distillation workdir's has ``"detector": "student"`` (configs/distill.py)
