@@ -4,6 +4,7 @@
     python benchmarks/fault_test.py --kills 10 --seed 3   # more kills, another random schedule
     python benchmarks/fault_test.py --fast                # what tests/test_fault_tolerance.py runs (4 stops)
     python benchmarks/fault_test.py --json out.json       # also write the figures as JSON
+    python benchmarks/fault_test.py --fast --perceptual   # the perceptual reconstruction loss (random VGG-19)
 
 What it does. The same command (`python -m keypoints_tf.train --config=configs/synthetic.py:smoke` with a
 fixed seed, a checkpoint after every step, an evaluation every `EVAL_EVERY` steps) runs twice, in two
@@ -35,6 +36,10 @@ temporary workdirs:
   resume from the previous one ("resumed from an older checkpoint"). Before another restart the checkpoint
   state file (``checkpoints/checkpoint``) is torn (truncated to half); the restart must rebuild it and resume
   from the newest checkpoint on disk, not from step 0.
+
+With ``--perceptual`` the runs use the VGG-19 perceptual reconstruction loss (on random VGG weights written to
+a file, since ImageNet weights cannot be assumed here): its running means and their update count are state
+that the checkpoint must carry, and the resumed run must use them as the uninterrupted one does.
 
 What "match" means. Batches are a function of (seed, step) (`pipeline.PairSampler`), the image pool's random
 state and every optimizer's state are in the checkpoint, so a resumed run replays exactly the computation
@@ -72,12 +77,23 @@ SIGTERM_MESSAGE = re.compile(r"stopped by SIGTERM at step (\d+)")
 EVAL_EVERY = 2
 
 
-def train_command(workdir: str, seed: int, pretrain_steps: int, steps: int) -> list:
+def train_command(workdir: str, seed: int, pretrain_steps: int, steps: int, vgg_weights: str = "") -> list:
+    """The training command; with `vgg_weights`, on the perceptual reconstruction loss with those weights."""
+    perceptual = ["--config.loss.reconstruction=perceptual", f"--config.loss.vgg_weights={vgg_weights}"]
     return [sys.executable, "-m", "keypoints_tf.train", "--config=configs/synthetic.py:smoke",
             f"--workdir={workdir}", f"--config.seed={seed}", f"--config.train.steps={steps}",
             f"--config.train.regressor_pretrain_steps={pretrain_steps}",
             "--config.log.checkpoint_every_steps=1", "--config.log.keep_checkpoints=3",
-            f"--config.log.eval_every_steps={EVAL_EVERY}", "--config.log.image_every_steps=1000000"]
+            f"--config.log.eval_every_steps={EVAL_EVERY}", "--config.log.image_every_steps=1000000"] + (
+                perceptual if vgg_weights else [])
+
+
+def write_random_vgg19_weights(path: str) -> str:
+    """A VGG-19 no-top weights file with random values (seed 0), for the perceptual loss without ImageNet."""
+    import keras
+    keras.utils.set_random_seed(0)
+    keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3)).save_weights(path)
+    return path
 
 
 def _env():
@@ -358,18 +374,20 @@ def schedule(kills: int, fast: bool) -> list:
 
 def run_fault_test(root: str, kills: int = 8, seed: int = 0, pretrain_steps: int = 10, steps: int = 30,
                    fast: bool = False, serial: bool = False, timeout: float = 600.0, schedule_seed: int = 0,
-                   atol: float = 0.0, corrupt_modes=None, log=print) -> dict:
-    """Runs the reference and the faulted training in `root`; returns the figures (see the module doc)."""
+                   atol: float = 0.0, corrupt_modes=None, perceptual: bool = False, kinds=None, log=print) -> dict:
+    """Runs the reference and the faulted training in `root`; returns the figures (see the module doc).
+    `kinds`: the kills in order (default: `schedule(kills, fast)`)."""
     rng = random.Random(schedule_seed)
     total_steps = pretrain_steps + steps
     reference_dir, faulted_dir = os.path.join(root, "reference"), os.path.join(root, "faulted")
     checkpoint_dir = os.path.join(faulted_dir, "checkpoints")
-    command = lambda workdir: train_command(workdir, seed, pretrain_steps, steps)  # noqa: E731
+    vgg_weights = write_random_vgg19_weights(os.path.join(root, "vgg19_random.weights.h5")) if perceptual else ""
+    command = lambda workdir: train_command(workdir, seed, pretrain_steps, steps, vgg_weights)  # noqa: E731
     started = time.time()
     reference = Segment(command(reference_dir), os.path.join(root, "reference.log"))
     if serial:
         reference_code = reference.wait(timeout)
-    kinds = schedule(kills, fast)
+    kinds = list(kinds) if kinds else schedule(kills, fast)
     # Before the restart that follows the last kill, or the one before it when the last kill comes after
     # the final checkpoint (that restart must find the finished run as it was left).
     corrupt_before = {len(kinds) - 1 if kinds[-1] == "after_final_checkpoint" else len(kinds)}
@@ -549,6 +567,8 @@ def main(argv=None):
                         help="how to damage the newest checkpoint, in order (default: truncate; full mode: "
                              "garbage, then truncate)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds any one wait may take")
+    parser.add_argument("--perceptual", action="store_true",
+                        help="train with the perceptual reconstruction loss (random VGG-19 weights)")
     parser.add_argument("--workdir", help="keep everything here (default: a temporary folder, deleted)")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args(argv)
@@ -560,7 +580,7 @@ def main(argv=None):
         result = run_fault_test(root, kills=args.kills, seed=args.seed, pretrain_steps=args.pretrain_steps,
                                 steps=args.steps, fast=args.fast, serial=args.serial, timeout=args.timeout,
                                 schedule_seed=args.schedule_seed, atol=args.atol,
-                                corrupt_modes=args.corrupt)
+                                corrupt_modes=args.corrupt, perceptual=args.perceptual)
         print_summary(result)
         if args.json:
             with open(args.json, "w") as f:

@@ -68,7 +68,7 @@ def random_detector(seed: int = 0):
     import keras
     import tensorflow as tf
 
-    from keypoints_tf.build import build_detector_networks
+    from keypoints_tf.models import build_detector_networks
     from keypoints_tf.config import get_default_config, shrink_for_smoke
     from keypoints_tf.export.restore import RestoredDetector
     from keypoints_tf.export.serving import ImageToKeypoints

@@ -2,47 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 import keras
 
 from keypoints_tf import losses, precision
 from keypoints_tf.gan import KeypointGAN
-from keypoints_tf.models import (ImageGenerator, ImagePool, ImageToSkeleton, KeypointRegressor,
-                                 SkeletonDiscriminator, line_sigma)
+from keypoints_tf.models import (ImageGenerator, ImagePool, SkeletonDiscriminator, build_detector_networks,
+                                 dtype_policy, line_sigma)
 from keypoints_tf.skeleton import Skeleton
 from keypoints_tf.supervised import SupervisedDetector
 
 
-@contextlib.contextmanager
-def dtype_policy(name: str):
-    """Sets the global Keras dtype policy inside the block and restores the previous one after.
-
-    Keras reads the policy when a layer is built, so it is scoped: a bfloat16 training run must not leave
-    bfloat16 layers behind for the exporter (TFLite has no bfloat16 kernels) or the next run in the process.
-    """
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(name)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
-
-
 def renderer_sigma(config) -> float:
     return float(config.model.sigma) or line_sigma(config.image_size)
-
-
-def build_detector_networks(config, num_keypoints: int):
-    """(Phi, eta): the two networks of the exported detector."""
-    phi = ImageToSkeleton(base_width=config.model.base_width, num_downsamples=config.model.num_downsamples,
-                          name="image_to_skeleton")
-    eta = KeypointRegressor(num_keypoints, base_width=config.model.base_width,
-                            num_downsamples=config.model.num_downsamples, name="keypoint_regressor")
-    return phi, eta
 
 
 class PixelSSIMLoss:
@@ -51,13 +24,19 @@ class PixelSSIMLoss:
     def __call__(self, reconstructed, target, weights, training):
         return losses.multiscale_pixel_ssim_loss(reconstructed, target, weights)
 
+    def checkpoint_objects(self) -> dict:
+        return {}  # stateless
+
 
 class WeightedPerceptualLoss(keras.layers.Layer):
     """VGG-19 perceptual loss; with foreground weights, both images are multiplied by sqrt(weights / mean)."""
 
-    def __init__(self, weights_path=None, **kwargs):
+    def __init__(self, weights_path=None, features=None, **kwargs):
         super().__init__(**kwargs)
-        self.perceptual = losses.PerceptualLoss(weights_path=weights_path or None)
+        self.perceptual = losses.PerceptualLoss(weights_path=weights_path or None, features=features)
+
+    def checkpoint_objects(self) -> dict:
+        return self.perceptual.checkpoint_objects()
 
     @property
     def pretrained(self):
@@ -148,6 +127,8 @@ def _build_model(config, skeleton: Skeleton, global_batch_size: int):
                              appearance_pooling=config.model.appearance_pooling,
                              skeleton_skips=config.model.skeleton_skips,
                              appearance_skips=config.model.appearance_skips, name="image_generator")
+        with dtype_policy("float32"):  # the frozen eta only relabels in evaluation: float32 at any precision
+            _, reference = build_detector_networks(config, skeleton.num_keypoints)
         discriminator = SkeletonDiscriminator(num_scales=config.model.discriminator_scales,
                                               base_width=config.model.discriminator_width, name="discriminator")
         model = KeypointGAN(
@@ -161,7 +142,8 @@ def _build_model(config, skeleton: Skeleton, global_batch_size: int):
             regressor_render_weight=config.loss.regressor_render_weight,
             adversarial_start_step=config.train.adversarial_start_step, clip_norm=config.train.clip_norm,
             equivariance_weight=config.loss.equivariance_weight, cycle_weight=config.loss.cycle_weight,
-            cycle_start_step=config.train.cycle_start_step, flip_permutation=skeleton.flip_permutation)
+            cycle_start_step=config.train.cycle_start_step, flip_permutation=skeleton.flip_permutation,
+            reference_regressor=reference)
         pretrain = keras.optimizers.Adam(config.train.regressor_pretrain_learning_rate, beta_1=0.9, beta_2=0.999)
         model.compile(generator_optimizer=adam(), discriminator_optimizer=adam(), regressor_optimizer=adam(),
                       regressor_pretrain_optimizer=pretrain)

@@ -231,16 +231,16 @@ def read_metrics(workdir: str, name: str = "metrics.json") -> dict:
 def evaluate_workdir(workdir: str, overrides: dict | None = None, regression: bool = False) -> dict:
     """Restores the latest checkpoint of `workdir` and evaluates it (optionally on another eval set);
     `regression` adds `regression_metrics`."""
-    from keypoints_tf import build, checkpoints, workdirs
+    from keypoints_tf import build, workdirs
     from keypoints_tf.data import pipeline
+    from keypoints_tf.workdirs import checkpoints
     config = workdirs.load_config(workdir, overrides)
     data = pipeline.load_training_data(config.data, config.image_size)
     model = build.build_model(config, data.skeleton, config.train.batch_size)
-    state = checkpoints.TrainingState(model, config, workdir)
-    step = state.restore_or_initialize()
+    step = checkpoints.TrainingState(model.checkpoint_objects(), config, workdir).restore_or_initialize()
     if step == 0:
         logging.warning("%s has no checkpoint: evaluating an untrained model", workdir)
-    metrics = Evaluator(model, data, config, state.reference_regressor).evaluate()
+    metrics = Evaluator(model, data, config, model.reference_regressor).evaluate()
     if regression:
         metrics.update(regression_metrics(model, data, config))
     metrics["step"] = step

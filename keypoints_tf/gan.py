@@ -40,6 +40,8 @@ class KeypointGAN(keras.Model):
         cycle_start_step: the cycle term is off before this GAN step (Psi must first learn to draw).
         flip_permutation: (K,) the skeleton's left/right permutation, for mirrored equivariance transforms.
         global_batch_size: the batch size the losses are averaged over.
+        reference_regressor: a network like eta that `freeze_reference_regressor` sets to eta's pre-trained
+            weights (the frozen eta of the left/right fix, method.md 6); None: no fix.
 
     Example:
         >>> gan = KeypointGAN(phi, eta, psi, d, ImagePool(50), skeleton.edges, 64, line_sigma(64),
@@ -53,7 +55,8 @@ class KeypointGAN(keras.Model):
                  edges, image_size, sigma, reconstruction_loss, global_batch_size, adversarial_weight=10.0,
                  reconstruction_weight=10.0, foreground_weight=0.0, regressor_prior_weight=0.9,
                  regressor_render_weight=0.1, adversarial_start_step=0, clip_norm=1.0,
-                 equivariance_weight=0.0, cycle_weight=0.0, cycle_start_step=0, flip_permutation=None, **kwargs):
+                 equivariance_weight=0.0, cycle_weight=0.0, cycle_start_step=0, flip_permutation=None,
+                 reference_regressor=None, **kwargs):
         super().__init__(**kwargs)
         # === Networks ===
         self.image_to_skeleton = image_to_skeleton
@@ -62,6 +65,7 @@ class KeypointGAN(keras.Model):
         self.discriminator = discriminator
         self.image_pool = image_pool
         self.reconstruction_loss = reconstruction_loss
+        self.reference_regressor = reference_regressor
         # === Config ===
         self.edges = tuple(tuple(e) for e in edges)
         self.image_size = int(image_size)
@@ -102,6 +106,8 @@ class KeypointGAN(keras.Model):
         self.image_generator(skeletons, images)
         self.discriminator(skeletons)
         self.image_pool(skeletons)
+        if self.reference_regressor is not None:
+            self.reference_regressor(skeletons)
         if hasattr(self.reconstruction_loss, "build_for"):
             self.reconstruction_loss.build_for(images)
         self.generator_optimizer.build(self.generator_variables)
@@ -110,6 +116,30 @@ class KeypointGAN(keras.Model):
         if self.regressor_pretrain_optimizer is not self.regressor_optimizer:
             self.regressor_pretrain_optimizer.build(self.keypoint_regressor.trainable_variables)
         self.built = True
+
+    # === State ===
+    def checkpoint_objects(self) -> dict:
+        """What a checkpoint must hold to resume exactly (`keypoints_tf.workdirs.checkpoints`): every network,
+        the frozen reference eta, the image pool and its random state, the four optimizers, the learning-rate
+        scale and the reconstruction loss's state (its running means and their update count)."""
+        objects = {"image_to_skeleton": self.image_to_skeleton, "keypoint_regressor": self.keypoint_regressor,
+                   "image_generator": self.image_generator, "discriminator": self.discriminator,
+                   "image_pool": self.image_pool,
+                   "pool_seed": self.image_pool.seed_generator.state,  # not among the pool's .weights
+                   "learning_rate_scale": self.learning_rate_scale,
+                   "generator_optimizer": self.generator_optimizer,
+                   "discriminator_optimizer": self.discriminator_optimizer,
+                   "regressor_optimizer": self.regressor_optimizer,
+                   "regressor_pretrain_optimizer": self.regressor_pretrain_optimizer,
+                   **self.reconstruction_loss.checkpoint_objects()}
+        if self.reference_regressor is not None:
+            objects["reference_regressor"] = self.reference_regressor
+        return objects
+
+    def freeze_reference_regressor(self):
+        """Copies eta's pre-trained weights into the reference eta (at the end of eta's pre-training)."""
+        if self.reference_regressor is not None:
+            self.reference_regressor.set_weights(self.keypoint_regressor.get_weights())
 
     @property
     def generator_variables(self):

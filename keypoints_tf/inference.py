@@ -23,6 +23,7 @@ from typing import Optional
 import numpy as np
 
 from keypoints_tf import contract as contract_lib
+from keypoints_tf import workdirs
 from keypoints_tf.data.letterbox import input_to_frame, letterbox
 from keypoints_tf.errors import DataError, ModelFileError
 from keypoints_tf.skeleton import Skeleton
@@ -212,7 +213,7 @@ def load(path: str, num_threads: Optional[int] = None) -> Detector:
     if os.path.isdir(path):
         if os.path.isfile(os.path.join(path, "saved_model.pb")):
             return SavedModelDetector(path)
-        if os.path.isfile(os.path.join(path, "config.json")):
+        if os.path.isfile(os.path.join(path, workdirs.CONFIG_FILE)):
             return KerasDetector(path)
         raise ModelFileError(f"{path}: a folder with neither saved_model.pb (SavedModel) nor config.json "
                              "(training or distillation workdir)")

@@ -185,9 +185,15 @@ class PerceptualLoss(keras.layers.Layer):
     and the loss is ``mean_l e_l(b) / r_l`` (r_l without gradient). Outside training the running means
     are used as they are (the batch means if never updated). VGG's weights are frozen.
 
+    The running means and their update count are variables of the layer (`checkpoint_objects`), so that a
+    resumed run goes on with the same normalisers: without the count, its first step would take one batch's
+    means as the running means.
+
     Args:
         weights_path: an ImageNet weights file for `load_vgg19_weights`; None tries the Keras cache.
         momentum: the running mean's decay (0.99).
+        features: a Keras model from preprocessed images to a list of feature maps, used instead of VGG-19
+            (tests use a small one); None: VGG-19's five conv*_2 maps.
         **kwargs: forwarded to `keras.layers.Layer`; the dtype defaults to float32 (VGG itself follows
             the global policy).
 
@@ -206,7 +212,7 @@ class PerceptualLoss(keras.layers.Layer):
         >>> per_example = perceptual(x_rec, x, training=True)  # (B,)
     """
 
-    def __init__(self, weights_path: str | None = None, momentum: float = 0.99, **kwargs):
+    def __init__(self, weights_path: str | None = None, momentum: float = 0.99, features=None, **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         # === Config ===
@@ -214,15 +220,18 @@ class PerceptualLoss(keras.layers.Layer):
         self.momentum = float(momentum)
 
         # === Layers ===
-        vgg = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
-        self.pretrained = load_vgg19_weights(vgg, weights_path)
-        self.features = vgg19_feature_extractor(vgg)
+        self.pretrained = False
+        if features is None:
+            vgg = keras.applications.VGG19(include_top=False, weights=None, input_shape=(None, None, 3))
+            self.pretrained = load_vgg19_weights(vgg, weights_path)
+            features = vgg19_feature_extractor(vgg)
+        self.features = features
         self.features.trainable = False
 
         # === State ===
-        num_levels = len(PERCEPTUAL_LAYERS) + 1
+        num_levels = len(self.features.outputs) + 1
         self.running_means = self.add_weight(shape=(num_levels,), initializer="zeros", trainable=False,
-                                             name="running_means")     # (6,)
+                                             name="running_means")     # (6,) with VGG-19
         self.num_updates = self.add_weight(shape=(), dtype="int32", initializer="zeros", trainable=False,
                                            name="num_updates")
 
@@ -249,6 +258,10 @@ class PerceptualLoss(keras.layers.Layer):
             normalisers = tf.where(first, batch_means, self.running_means)
         normalisers = tf.maximum(tf.stop_gradient(normalisers), 1e-8)
         return tf.reduce_mean(errors / normalisers, axis=1)           # (B,)
+
+    def checkpoint_objects(self) -> dict:
+        """The state a checkpoint must hold (the names older checkpoints used for the running means)."""
+        return {"perceptual_running_means": self.running_means, "perceptual_num_updates": self.num_updates}
 
     def get_config(self):
         config = super().get_config()

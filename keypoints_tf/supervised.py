@@ -30,9 +30,17 @@ class SupervisedDetector(keras.Model):
         self.clip_norm = float(clip_norm)
         self.loss_tracker = keras.metrics.Mean(name="keypoint_loss")
 
+    # Trained on labels: no frozen reference eta, no left/right fix (see KeypointGAN).
+    reference_regressor = None
+
     @property
     def metrics(self):
         return [self.loss_tracker]
+
+    def checkpoint_objects(self) -> dict:
+        """What a checkpoint must hold to resume exactly (`keypoints_tf.workdirs.checkpoints`)."""
+        return {"image_to_skeleton": self.image_to_skeleton, "keypoint_regressor": self.keypoint_regressor,
+                "learning_rate_scale": self.learning_rate_scale, "optimizer": self.optimizer}
 
     def build_all(self, image_size: int, num_keypoints: int):
         skeletons = self.image_to_skeleton(tf.zeros((1, image_size, image_size, 3)))

@@ -3,7 +3,7 @@
 The workdir holds `config.json` (the resolved config), `checkpoints/` (the same command resumes from the
 latest one, optimizer state and step included), `logs/` (TensorBoard), `images/` (the latest image grid)
 and `metrics.json` (written at the end). `train_and_evaluate(config, workdir)` is the library entry.
-One run at a time per workdir, with the config it was started with (`keypoints_tf.workdir_safety`; `--fresh`
+One run at a time per workdir, with the config it was started with (`keypoints_tf.workdirs.safety`; `--fresh`
 moves an old run aside); Ctrl-C or SIGTERM saves a checkpoint after the current step and stops.
 """
 
@@ -17,9 +17,10 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from keypoints_tf import atomic, build, checkpoints, collapse, evaluate, image_grid, workdir_safety
+from keypoints_tf import build, collapse, evaluate, image_grid, workdirs
 from keypoints_tf.data import pipeline, synthetic
 from keypoints_tf.errors import DataError, Interrupted, TrainingError
+from keypoints_tf.workdirs import checkpoints, safety
 
 MEAN = tf.distribute.ReduceOp.MEAN
 
@@ -117,8 +118,7 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
     # A synthetic world is defined by config.data.world; where it lies and the paths into it may change.
     derived = ["data.world_dir"] + [f"data.{field}" for field in WORLD_FIELDS] if config.data.source == "synthetic" \
         else []
-    with workdir_safety.guarded(workdir, config, chief, fresh, ignore=derived), \
-            workdir_safety.StopSignals() as stop:
+    with safety.guarded(workdir, config, chief, fresh, ignore=derived), safety.StopSignals() as stop:
         return _train_and_evaluate(config, workdir, strategy, chief, stop)
 
 
@@ -130,10 +130,10 @@ def _train_and_evaluate(config, workdir, strategy, chief, stop) -> dict:
                          f"{strategy.num_replicas_in_sync} replicas")
     with strategy.scope():
         model = build.build_model(config, data.skeleton, batch_size)
-        state = checkpoints.TrainingState(model, config, workdir, chief=chief)
+        state = checkpoints.TrainingState(model.checkpoint_objects(), config, workdir, chief=chief)
     start_step = state.restore_or_initialize()  # raises before anything in the workdir is overwritten
     if chief:
-        atomic.write_text(os.path.join(workdir, "config.json"), config.to_json_best_effort(indent=2))
+        workdirs.write_config(workdir, config)
     supervised = config.method == "supervised"
     pretrain_steps = 0 if supervised else config.train.regressor_pretrain_steps
     total_steps = pretrain_steps + config.train.steps
@@ -141,7 +141,7 @@ def _train_and_evaluate(config, workdir, strategy, chief, stop) -> dict:
         logging.info("training already finished at step %d", start_step)
         metrics = evaluate.read_metrics(workdir)
         if not metrics and chief:  # killed between the last checkpoint and metrics.json
-            metrics = evaluate.Evaluator(model, data, config, state.reference_regressor).evaluate()
+            metrics = evaluate.Evaluator(model, data, config, model.reference_regressor).evaluate()
             metrics.update(step=start_step, history=evaluate.History(workdir, start_step).entries)
             evaluate.write_metrics(workdir, metrics)
         return metrics
@@ -153,7 +153,7 @@ def _train_and_evaluate(config, workdir, strategy, chief, stop) -> dict:
     iterator = distributed_batches(strategy, sampler, start_step)
     train_step = distributed_step(strategy, model.train_step, config.train.jit_compile)
     pretrain_step = None if supervised else distributed_step(strategy, model.regressor_pretrain_step)
-    evaluator = evaluate.Evaluator(model, data, config, state.reference_regressor)
+    evaluator = evaluate.Evaluator(model, data, config, model.reference_regressor)
     log_dir = os.path.join(workdir, "logs") if chief else os.path.join(workdir, "logs_workers", str(id(state)))
     writer = tf.summary.create_file_writer(log_dir)
     grid_batch = None if supervised else next(iter(pipeline.training_dataset(sampler, 10**9, 1)))
@@ -181,7 +181,7 @@ def _train_and_evaluate(config, workdir, strategy, chief, stop) -> dict:
         step += 1
         state.step.assign(step)
         if step == pretrain_steps and not supervised:
-            state.freeze_reference_regressor()
+            model.freeze_reference_regressor()
         if step % config.log.every_steps == 0 or step == total_steps:
             values = {name: float(value) for name, value in outputs.items()}
             with writer.as_default(step=step):

@@ -7,7 +7,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keypoints_tf.build import dtype_policy  # noqa: F401  (re-exported for the tests)
+from keypoints_tf.models import dtype_policy  # noqa: F401  (re-exported for the tests)
 from keypoints_tf.config import load_config_file
 
 

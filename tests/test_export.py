@@ -20,6 +20,7 @@ import tensorflow as tf
 import keypoints_tf
 from keypoints_tf import contract as contract_lib
 from keypoints_tf import export
+from keypoints_tf.config import load_config_file
 from keypoints_tf.data.letterbox import letterbox_transform
 from keypoints_tf.errors import DataError, ModelFileError, OutputError
 from keypoints_tf.models import heatmap_confidence
@@ -412,12 +413,15 @@ def test_golden_files_agree_with_the_letterbox_inverse(exported, tmp_path):
 
 
 def test_student_distills_for_two_steps_and_exports(exported, tmp_path):
-    from keypoints_tf.distill import DistillConfig, distill
+    from keypoints_tf.distill import distill
     workdir = str(tmp_path / "student")
-    result = distill(exported["workdir"], workdir, DistillConfig(steps=2, batch_size=2, width=4,
-                                                                checkpoint_every_steps=1))
+    config = load_config_file(os.path.join(REPO, "configs", "distill.py:smoke"))
+    config.teacher = exported["workdir"]
+    result = distill(config, workdir)
     assert result["step"] == 2 and np.isfinite(result["student_error"])
-    assert json.load(open(os.path.join(workdir, "config.json")))["detector"] == "student"
+    written = json.load(open(os.path.join(workdir, "config.json")))  # the config resolved, like training's
+    assert written["detector"] == "student" and written["train"]["steps"] == 2
+    assert written["image_size"] == 32 and written["student"] == {"num_keypoints": 17, "width": 4}
     contract = export.export_tflite(workdir, str(tmp_path / "student.tflite"), "int8", calibration_frames=8)
     assert contract["model"]["kind"] == "student" and contract["model"]["calibration_frames"] == 8
     image = np.random.default_rng(2).integers(0, 256, (40, 30, 3), dtype=np.uint8)
@@ -471,3 +475,21 @@ def test_the_shipped_synthetic_detectors_beat_the_mean_pose():
                 labels.append(truth)
         mean_pose = synthetic.mean_pose_error(synthetic.sample_prior(rng, 2000, 64), np.stack(labels), 64)
         assert np.mean(errors) < 0.6 * mean_pose, (name, np.mean(errors), mean_pose)
+
+
+def test_inference_and_export_import_no_training_code(smoke_export, tmp_path):
+    """`keypoints_tf.load`, inference and export share only the workdir module and the model builders with
+    training: loading a workdir, detecting and exporting import none of the training modules."""
+    from model_checks import run_cli
+    training = ["keypoints_tf.train", "keypoints_tf.build", "keypoints_tf.gan", "keypoints_tf.supervised",
+                "keypoints_tf.losses", "keypoints_tf.evaluate", "keypoints_tf.distill", "keypoints_tf.collapse",
+                "keypoints_tf.image_grid", "keypoints_tf.workdirs.safety"]
+    code = "\n".join([
+        "import sys, numpy as np, keypoints_tf",
+        "from keypoints_tf import export, inference",
+        f"keypoints_tf.load({smoke_export['workdir']!r}).detect(np.zeros((20, 30, 3), np.uint8))",
+        f"export.write_saved_model(export.restore_detector({smoke_export['workdir']!r}), {str(tmp_path / 'sm')!r})",
+        f"print([name for name in {training!r} if name in sys.modules])"])
+    result = run_cli("-c", code)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout

@@ -36,3 +36,19 @@ def test_stopped_and_damaged_run_matches_uninterrupted_run(tmp_path):
         assert result["history"]["file_lines"] > len(result["history"]["steps"][1]), report
     assert result["history"]["steps"][1] == [2, 4, 6, 8, 10], report
     assert result["ok"], report
+
+
+@pytest.mark.large
+def test_a_perceptual_loss_run_stopped_and_damaged_matches_the_uninterrupted_run(tmp_path):
+    """The same with the perceptual reconstruction loss (random VGG-19 weights): its running means and their
+    update count come back from the checkpoint, so a run resumed in the GAN phase stays bitwise equal (when
+    only the means were saved, the first resumed step replaced them with one batch's means)."""
+    lines = []
+    result = fault_test.run_fault_test(str(tmp_path), pretrain_steps=4, steps=6, fast=True, timeout=300.0,
+                                       perceptual=True, kinds=["sigterm", "training"], log=lines.append)
+    fault_test.print_summary(result, log=lines.append)
+    report = "\n".join(lines)
+    print(report)
+    assert any(event["resumed_from"] > 4 for event in result["events"]), report  # inside the GAN phase
+    assert any(c["restored"] for c in result["corruptions"]), report
+    assert result["ok"], report

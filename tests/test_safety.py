@@ -26,10 +26,11 @@ from hypothesis import strategies as st
 
 import keypoints_tf
 from keypoints_tf import contract as contract_lib
-from keypoints_tf import detect, evaluate, export, train, workdir_safety
+from keypoints_tf import detect, evaluate, export, train
 from keypoints_tf.data import coco, pipeline, synthetic
 from keypoints_tf.errors import DataError, Interrupted, ModelFileError, OutputError, TrainingError
 from keypoints_tf.skeleton import get_skeleton
+from keypoints_tf.workdirs import safety
 from model_checks import REPO, assert_one_error_line, run_cli, smoke_config
 
 HUMAN17 = get_skeleton("human17")
@@ -38,7 +39,7 @@ HUMAN17 = get_skeleton("human17")
 def _snapshot(folder) -> dict:
     """{relative path: bytes} of every file under `folder` but the lock file (each run writes its pid there)."""
     return {os.path.relpath(os.path.join(root, name), folder): open(os.path.join(root, name), "rb").read()
-            for root, _, names in os.walk(folder) for name in names if name != workdir_safety.LOCK_FILE}
+            for root, _, names in os.walk(folder) for name in names if name != safety.LOCK_FILE}
 
 
 @pytest.fixture
@@ -214,10 +215,10 @@ def test_fresh_moves_the_old_run_aside_and_deletes_nothing(workdir_copy):
     config.data.world.videos = 8
     before = _snapshot(workdir)
     with pytest.raises(TrainingError, match="another config"):
-        with workdir_safety.guarded(workdir, config):
+        with safety.guarded(workdir, config):
             pass
-    with workdir_safety.guarded(workdir, config, fresh=True):
-        assert os.listdir(workdir) == [workdir_safety.LOCK_FILE]
+    with safety.guarded(workdir, config, fresh=True):
+        assert os.listdir(workdir) == [safety.LOCK_FILE]
     [moved] = [p for p in os.listdir(os.path.dirname(workdir)) if p.startswith("workdir.previous-")]
     assert _snapshot(os.path.join(os.path.dirname(workdir), moved)) == before
 
@@ -464,7 +465,7 @@ def test_ctrl_c_saves_a_checkpoint_and_prints_one_line(tmp_path):
 def test_train_cli_refuses_a_workdir_another_run_is_using(workdir_copy):
     workdir, _ = workdir_copy
     before = _snapshot(workdir)
-    with workdir_safety.locked(workdir):
+    with safety.locked(workdir):
         result = run_cli("-m", "keypoints_tf.train", "--config=configs/synthetic.py:smoke", f"--workdir={workdir}")
     assert_one_error_line(result, workdir, f"another training run is using this workdir (pid {os.getpid()}")
     assert _snapshot(workdir) == before

@@ -97,3 +97,43 @@ def test_config_files_load_with_their_argument_and_a_wrong_path_is_a_clear_error
     assert smoke_config("supervised").method == "supervised" and smoke_config("supervised").image_size == 32
     with pytest.raises(ValueError, match=r"expected a \.py file"):
         load_config_file("configs/synthetic:smoke")
+
+
+def _tiny_perceptual_loss(config):
+    """The perceptual loss on a two-level convolutional feature net instead of VGG-19 (its running means
+    and update count are what matters here, and they work the same on any features)."""
+    import keras
+
+    from keypoints_tf import build
+    del config
+    inputs = keras.Input((None, None, 3))
+    first = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+    second = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(first)
+    return build.WeightedPerceptualLoss(features=keras.Model(inputs, [first, second]))
+
+
+def test_a_resumed_perceptual_loss_run_matches_an_uninterrupted_one(tmp_path, monkeypatch):
+    """The perceptual loss normalises each level by a running mean; the checkpoint holds the means and
+    their update count, so a run resumed in the GAN phase goes on exactly as the uninterrupted run (without
+    the count, the first resumed step took one batch's means as the running means)."""
+    import tensorflow as tf
+
+    from keypoints_tf import build
+    monkeypatch.setattr(build, "build_reconstruction_loss", _tiny_perceptual_loss)
+    config = smoke_config()
+    config.log.eval_every_steps = 100
+    config.train.decay_to = 1.0  # a constant rate: the schedule does not depend on train.steps
+    total = config.train.regressor_pretrain_steps + config.train.steps
+    train.train_and_evaluate(config, str(tmp_path / "uninterrupted"))
+    stopped = config.copy_and_resolve_references()
+    stopped.train.steps -= 2  # stops after 2 GAN steps; the same workdir with all steps resumes there
+    train.train_and_evaluate(stopped, str(tmp_path / "resumed"))
+    train.train_and_evaluate(config, str(tmp_path / "resumed"))
+    a = tf.train.load_checkpoint(str(tmp_path / "uninterrupted" / "checkpoints" / f"ckpt-{total}"))
+    b = tf.train.load_checkpoint(str(tmp_path / "resumed" / "checkpoints" / f"ckpt-{total}"))
+    names = sorted(a.get_variable_to_shape_map())
+    assert sorted(b.get_variable_to_shape_map()) == names
+    assert a.get_tensor("perceptual_num_updates/.ATTRIBUTES/VARIABLE_VALUE") == config.train.steps
+    for name in names:
+        if not name.startswith(("_CHECKPOINTABLE_OBJECT_GRAPH", "save_counter")):
+            np.testing.assert_allclose(b.get_tensor(name), a.get_tensor(name), rtol=1e-5, atol=1e-7, err_msg=name)

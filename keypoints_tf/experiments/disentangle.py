@@ -25,9 +25,10 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
-from keypoints_tf import build, checkpoints, workdirs
+from keypoints_tf import build, workdirs
 from keypoints_tf.data import pipeline
 from keypoints_tf.errors import ModelFileError
+from keypoints_tf.workdirs import checkpoints
 
 OVERLAY_COLOR = np.array([255, 40, 40], np.float32)  # RGB
 
@@ -40,7 +41,7 @@ def restore_workdir(workdir: str):
                          "run (its generator Psi)")
     data = pipeline.load_training_data(config.data, config.image_size)
     model = build.build_model(config, data.skeleton, config.train.batch_size)
-    step = checkpoints.TrainingState(model, config, workdir).restore_or_initialize()
+    step = checkpoints.TrainingState(model.checkpoint_objects(), config, workdir).restore_or_initialize()
     if step == 0:
         raise ModelFileError(f"{workdir}: no checkpoint to draw with; train first (python -m keypoints_tf.train)")
     return config, data, model, step

@@ -5,17 +5,13 @@ objects ``image_to_skeleton`` (Phi) and ``keypoint_regressor`` (eta); only those
 distillation workdir (`keypoints_tf.distill`) has ``"detector": "student"`` in its ``config.json`` and the
 object ``student``. Anything missing, corrupt or not matching the config raises `ModelFileError`.
 
-Checkpoint format: each network is saved as an object whose attribute ``weights`` lists
-``network.weights`` (trainable and not, e.g. BatchNorm statistics) in order, i.e. the keys are
-``image_to_skeleton/weights/<i>``. `tf.train.Checkpoint(image_to_skeleton=phi)` alone is not enough with
-Keras 3: sub-layers held in Python lists (the networks' blocks) are outside TensorFlow's object graph, so
-only the layers assigned to attributes would be saved. `NetworkWeights` is that object.
+Checkpoints are read by `keypoints_tf.workdirs.checkpoints` (the one restorer, shared with training), the
+networks built by `keypoints_tf.models.build_detector_networks`: no training code is imported here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
 from typing import Optional
@@ -25,9 +21,10 @@ import numpy as np
 import tensorflow as tf
 
 from keypoints_tf import contract as contract_lib
-from keypoints_tf.checkpoints import NetworkWeights, checkpoint_paths
+from keypoints_tf import workdirs
 from keypoints_tf.errors import DataError, ModelFileError
 from keypoints_tf.skeleton import Skeleton, get_skeleton
+from keypoints_tf.workdirs.checkpoints import restore_from_workdir
 
 STUDENT = "student"
 CROP_CALIBRATION_FRAMES = 200
@@ -89,24 +86,8 @@ class RestoredDetector:
         return self._crop
 
 
-def read_workdir_config(workdir: str) -> dict:
-    """The raw ``config.json`` of a workdir as a dict, or ModelFileError."""
-    path = os.path.join(workdir, "config.json")
-    if not os.path.isfile(path):
-        raise ModelFileError(f"{workdir}: not a training or distillation workdir (no config.json); train with "
-                             "python -m keypoints_tf.train or distil with python -m keypoints_tf.distill")
-    try:
-        with open(path, "rb") as f:
-            values = json.loads(f.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{path}: unreadable config ({e})") from None
-    if not isinstance(values, dict):
-        raise ModelFileError(f"{path}: expected a JSON object, got {type(values).__name__}")
-    return values
-
-
 def is_student_workdir(workdir: str) -> bool:
-    return read_workdir_config(workdir).get("detector") == STUDENT
+    return workdirs.read_config(workdir).get("detector") == STUDENT
 
 
 def restore_detector(workdir: str, skeleton: Optional[Skeleton] = None) -> RestoredDetector:
@@ -120,13 +101,13 @@ def restore_detector(workdir: str, skeleton: Optional[Skeleton] = None) -> Resto
     Raises:
         ModelFileError: no config, no checkpoint, a corrupt checkpoint, or one whose shapes do not match.
     """
-    from keypoints_tf import build
-    with build.dtype_policy("float32"):  # exported graphs are float32 whatever precision trained them
+    from keypoints_tf.models import dtype_policy
+    with dtype_policy("float32"):  # exported graphs are float32 whatever precision trained them
         return _restore_detector(workdir, skeleton)
 
 
 def _restore_detector(workdir: str, skeleton: Optional[Skeleton]) -> RestoredDetector:
-    values = read_workdir_config(workdir)
+    values = workdirs.read_config(workdir)
     if values.get("detector") == STUDENT:
         from keypoints_tf import student
         try:
@@ -141,17 +122,17 @@ def _restore_detector(workdir: str, skeleton: Optional[Skeleton]) -> RestoredDet
             raise ModelFileError(f"{workdir}/config.json: the student has {network.num_keypoints} keypoints but "
                                  f"the skeleton {skeleton.name!r} has {skeleton.num_keypoints}")
         network(tf.zeros((1, size, size, 3)))
-        path = _restore(workdir, {"student": network}, size)
+        path = restore_from_workdir(workdir, {"student": network}, size)
         return RestoredDetector(network, skeleton, size, STUDENT, path, config.data, reference=network)
 
-    from keypoints_tf import build, workdirs
     from keypoints_tf.export.serving import ImageToKeypoints
-    config = workdirs.load_config(workdir)
+    from keypoints_tf.models import build_detector_networks
+    config = workdirs.training_config(values)
     skeleton = skeleton or workdir_skeleton(config, workdir)
     size = config.image_size
-    phi, eta = build.build_detector_networks(config, skeleton.num_keypoints)
+    phi, eta = build_detector_networks(config, skeleton.num_keypoints)
     eta(phi(tf.zeros((1, size, size, 3))))
-    path = _restore(workdir, {"image_to_skeleton": phi, "keypoint_regressor": eta}, size)
+    path = restore_from_workdir(workdir, {"image_to_skeleton": phi, "keypoint_regressor": eta}, size)
 
     def reference(images, training=False):
         return eta(phi(images, training=False), training=False)
@@ -175,72 +156,6 @@ def workdir_skeleton(config, workdir: str) -> Skeleton:
         return get_skeleton(config.data.skeleton)
     raise ModelFileError(f"{workdir}: the prior file {prior!r} it was trained with is gone and config.data.skeleton "
                          "is empty, so its skeleton is unknown; pass skeleton= (a keypoints_tf.skeleton.Skeleton)")
-
-
-def _restore(workdir: str, networks: dict, image_size: int) -> str:
-    """Restores `networks` (name -> built Keras network) from the newest readable checkpoint of
-    <workdir>/checkpoints, which must have been trained at `image_size`; returns its path."""
-    directory = os.path.join(workdir, "checkpoints")
-    candidates = checkpoint_paths(directory)
-    if not candidates:
-        raise ModelFileError(f"{directory}: no checkpoint (train first, or point at the workdir that has one)")
-    checkpoint = tf.train.Checkpoint(**{name: NetworkWeights(n) for name, n in networks.items()})
-    variables = [v for network in networks.values() for v in network.weights]
-    errors = []
-    for path in candidates:
-        before = [v.numpy() for v in variables]
-        try:
-            _check_saves_weights(path, list(networks))
-            checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
-        except (tf.errors.OpError, ValueError, AssertionError, IndexError) as e:  # IndexError: truncated file
-            message = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
-            if _is_shape_mismatch(e):
-                raise ModelFileError(f"{path}: the checkpoint does not fit the detector built from {workdir}/"
-                                     f"config.json ({message})") from None
-            if isinstance(e, ModelFileError):
-                raise
-            for variable, value in zip(variables, before):  # a partly applied restore must not linger
-                variable.assign(value)
-            errors.append(f"{os.path.basename(path)}: {message}")
-            logging.warning("checkpoint %s could not be read (%s); trying an older one", path, message)
-            continue
-        _check_image_size(path, image_size, workdir)
-        return path
-    raise ModelFileError(f"{directory}: no checkpoint could be read ({'; '.join(errors)})")
-
-
-def _check_image_size(path: str, image_size: int, workdir: str):
-    """ModelFileError when the checkpoint records another image size than config.json (older ones record none)."""
-    reader = tf.train.load_checkpoint(path)
-    key = "image_size/.ATTRIBUTES/VARIABLE_VALUE"
-    if reader.has_tensor(key) and int(reader.get_tensor(key)) != image_size:
-        raise ModelFileError(f"{path}: trained at image_size={int(reader.get_tensor(key))}, but {workdir}/config.json "
-                             f"says {image_size}: the weights would run on another input size unnoticed; put "
-                             "config.json's image_size back")
-
-
-def _check_saves_weights(path: str, names) -> None:
-    """ModelFileError unless the checkpoint's object graph has ``<name>/weights`` for every name."""
-    from tensorflow.core.protobuf import trackable_object_graph_pb2
-    reader = tf.train.load_checkpoint(path)  # OpError (DataLossError, NotFoundError) if unreadable
-    graph = trackable_object_graph_pb2.TrackableObjectGraph()
-    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
-    root = {child.local_name: child.node_id for child in graph.nodes[0].children}
-    for name in names:
-        if name not in root:
-            raise ModelFileError(f"{path}: the checkpoint has no {name!r} (found {sorted(root)})")
-        children = {child.local_name for child in graph.nodes[root[name]].children}
-        if "weights" not in children:
-            raise ModelFileError(
-                f"{path}: the checkpoint does not hold the weights of {name!r}: it saved the Keras network "
-                "object itself, which leaves out the blocks kept in Python lists and their BatchNorm "
-                "statistics. The training checkpoint must save NetworkWeights(network) under that name "
-                "(keypoints_tf.checkpoints.NetworkWeights); retrain with such a keypoints_tf.checkpoints")
-
-
-def _is_shape_mismatch(error) -> bool:
-    text = str(error).lower()
-    return "shape" in text and any(w in text for w in ("mismatch", "incompatible", "does not match"))
 
 
 def load_frames(restored: RestoredDetector, num_frames: int) -> np.ndarray:

@@ -1,5 +1,7 @@
-"""The KeypointGAN networks (Phi, eta, Psi, D), the renderer beta, soft-argmax and the history pool."""
+"""The KeypointGAN networks (Phi, eta, Psi, D), the renderer beta, soft-argmax, the history pool, and
+the detector built from a config (`detector`)."""
 
+from keypoints_tf.models.detector import build_detector_networks, dtype_policy
 from keypoints_tf.models.discriminator import SkeletonDiscriminator
 from keypoints_tf.models.history_pool import ImagePool
 from keypoints_tf.models.image_generator import ImageGenerator
@@ -15,6 +17,8 @@ __all__ = [
     "KeypointRegressor",
     "SkeletonDiscriminator",
     "SkeletonRenderer",
+    "build_detector_networks",
+    "dtype_policy",
     "heatmap_confidence",
     "line_sigma",
     "marginal_soft_argmax",

@@ -1,4 +1,4 @@
-"""Keeping a training workdir whole: one run at a time, one config per workdir, a checkpoint on Ctrl-C.
+"""Keeping a training workdir whole (issue 16): one run at a time, one config per workdir, a checkpoint on Ctrl-C.
 
 - `locked(workdir)`: an exclusive lock (`fcntl.flock` on ``<workdir>/.lock``) for the run's lifetime; a
   second run on the same workdir stops at once, naming the process that holds it. The kernel drops the
@@ -27,11 +27,11 @@ import signal
 import threading
 import time
 
-from keypoints_tf.errors import TrainingError
-from keypoints_tf.workdirs import flatten
+from keypoints_tf.errors import ModelFileError, TrainingError
+from keypoints_tf.workdirs import CONFIG_FILE, checkpoint_dir, flatten, read_config
+from keypoints_tf.workdirs.checkpoints import checkpoints_on_disk
 
 LOCK_FILE = ".lock"
-CONFIG_FILE = "config.json"
 # Fields that may differ between runs of one workdir: how long and where it runs, and logging.
 RESUMABLE_FIELDS = ("train.steps", "train.max_minutes", "train.strategy", "train.jit_compile", "train.precision",
                     "train.max_rollbacks", "train.collapse_action", "log.")
@@ -96,11 +96,10 @@ def check_config(workdir: str, config, ignore=()):
     if not os.path.isfile(path) or not has_results(workdir):
         return
     try:
-        with open(path, "rb") as f:
-            recorded = json.loads(f.read().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise TrainingError(f"{path}: unreadable ({e}); it records the config this workdir was trained with. "
-                            "Restore it, or pass --fresh to move the old run aside") from None
+        recorded = read_config(workdir)
+    except ModelFileError as e:
+        raise TrainingError(f"{e}; it records the config this workdir was trained with. Restore it, or pass "
+                            "--fresh to move the old run aside") from None
     old = fingerprint_fields(recorded, ignore)
     new = fingerprint_fields(json.loads(config.to_json_best_effort()), ignore)
     if fingerprint(old) == fingerprint(new):
@@ -116,8 +115,7 @@ def check_config(workdir: str, config, ignore=()):
 
 def has_results(workdir: str) -> bool:
     """True when `workdir` holds something trained: a checkpoint or a metrics.json."""
-    from keypoints_tf.checkpoints import checkpoints_on_disk
-    return bool(checkpoints_on_disk(os.path.join(workdir, "checkpoints"))) or os.path.isfile(
+    return bool(checkpoints_on_disk(checkpoint_dir(workdir))) or os.path.isfile(
         os.path.join(workdir, "metrics.json"))
 
 
