@@ -29,6 +29,7 @@ from keypoints_tf import atomic
 from keypoints_tf import metrics as metrics_lib
 from keypoints_tf.errors import ModelFileError
 from keypoints_tf.checkpoints import NetworkWeights
+from keypoints_tf.data.letterbox import to_model_range
 from keypoints_tf.export.restore import STUDENT, restore_detector
 from keypoints_tf.student import StudentDetector
 
@@ -63,7 +64,7 @@ def marginal_cross_entropy(teacher_heatmaps, student_heatmaps):
 
 def _to_model_input(images, size):
     """(B, S, S, 3) uint8 -> (B, size, size, 3) float32 in [-1, 1]."""
-    images = tf.cast(images, tf.float32) * (2.0 / 255.0) - 1.0
+    images = to_model_range(images)
     if images.shape[1] != size:
         images = tf.image.resize(images, (size, size), method="bilinear", antialias=True)
     return images
