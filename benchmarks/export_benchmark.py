@@ -88,8 +88,10 @@ def tflite_keypoints(path: str, images: np.ndarray) -> np.ndarray:
 def keras_keypoints(restored, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
     """(N, S, S, 3) uint8 -> (N, K, 2) input-pixel keypoints from the Keras networks as trained."""
     import tensorflow as tf
+
+    from keypoints_tf.data.letterbox import to_model_range
     call = tf.function(lambda x: restored.reference(x, training=False)["keypoints"])
-    out = [call(tf.cast(images[i:i + batch_size], tf.float32) * (2.0 / 255.0) - 1.0).numpy()
+    out = [call(to_model_range(images[i:i + batch_size])).numpy()
            for i in range(0, len(images), batch_size)]
     return (np.concatenate(out) + 1.0) * (restored.image_size / 2.0)
 

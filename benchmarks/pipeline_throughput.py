@@ -10,8 +10,7 @@ import argparse
 import tempfile
 import time
 
-import ml_collections
-
+from keypoints_tf.config import get_default_config
 from keypoints_tf.data import pipeline, synthetic
 
 
@@ -19,8 +18,9 @@ def measure(size, batch, steps, folder):
     t0 = time.time()
     synthetic.write_world(folder, synthetic.WorldConfig(size=size, videos=300, frames=16, prior=5000, eval=100))
     generate = time.time() - t0
-    config = ml_collections.ConfigDict({"videos": f"{folder}/videos", "masks": f"{folder}/masks",
-                                        "prior": f"{folder}/prior.json", "eval": "", "prior_size": 0})
+    config = get_default_config().data
+    config.update({"source": "folders", "videos": f"{folder}/videos", "masks": f"{folder}/masks",
+                   "prior": f"{folder}/prior.json"})
     t0 = time.time()
     data = pipeline.load_training_data(config, size)
     load = time.time() - t0

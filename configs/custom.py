@@ -10,7 +10,7 @@ Without masks the reconstruction is weighted towards pixels that differ from eac
 --config.data.eval_masks=EVAL_MASKS (the recipe of configs/synthetic.py). Hardware: a 2-core CPU at 64 px, a GPU at 128 px.
 """
 
-from keypoints_tf.config import get_default_config, shrink_for_smoke
+from keypoints_tf.config import get_default_config, with_argument
 
 
 def get_config(arg: str = ""):
@@ -24,8 +24,4 @@ def get_config(arg: str = ""):
     config.model.skeleton_skips = True
     config.loss.equivariance_weight = 100.0
     config.train.regressor_pretrain_steps = 3000
-    if arg == "smoke":
-        shrink_for_smoke(config)
-    elif arg:
-        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
-    return config
+    return with_argument(config, arg)

@@ -10,6 +10,8 @@ filled in (what the exporter and `keypoints_tf.load` read).
 
 import ml_collections
 
+from keypoints_tf.config import with_argument
+
 
 def get_config(arg: str = ""):
     config = ml_collections.ConfigDict()
@@ -30,12 +32,6 @@ def get_config(arg: str = ""):
     config.log.checkpoint_every_steps = 500
     config.log.checkpoint_every_minutes = 0.0  # 0 = by steps only
     config.log.keep_checkpoints = 2
-    if arg == "smoke":
-        config.student.width = 4
-        config.train.steps = 2
-        config.train.batch_size = 2
-        config.log.every_steps = 1
-        config.log.checkpoint_every_steps = 1
-    elif arg:
-        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
-    return config
+    return with_argument(config, arg, shrink=False, smoke={
+        "student.width": 4, "train.steps": 2, "train.batch_size": 2, "log.every_steps": 1,
+        "log.checkpoint_every_steps": 1})

@@ -26,7 +26,7 @@ was done and no number is claimed. Loading through this config's ``:smoke`` vari
 in each dataset's own on-disk format (tests/test_tfds_source.py), with a stand-in face68 prior file.
 """
 
-from keypoints_tf.config import get_default_config, shrink_for_smoke
+from keypoints_tf.config import get_default_config, with_argument
 
 
 def get_config(arg: str = ""):
@@ -45,10 +45,4 @@ def get_config(arg: str = ""):
     config.model.skeleton_skips = True
     config.loss.equivariance_weight = 100.0
     config.train.regressor_pretrain_steps = 10_000
-    if arg == "smoke":
-        shrink_for_smoke(config)
-        config.data.max_frames = 64
-        config.data.max_eval_images = 16
-    elif arg:
-        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
-    return config
+    return with_argument(config, arg, smoke={"data.max_frames": 64, "data.max_eval_images": 16})

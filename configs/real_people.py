@@ -15,7 +15,7 @@ a measuring stick, not ground truth; the test tracks are scored once, by the ben
 Hardware: a 2-core CPU at 64 px, or one GPU.
 """
 
-from keypoints_tf.config import get_default_config, shrink_for_smoke
+from keypoints_tf.config import get_default_config, with_argument
 
 
 def get_config(arg: str = ""):
@@ -43,8 +43,4 @@ def get_config(arg: str = ""):
     # the run, then decays linearly to a tenth, as in configs/synthetic.py. README: "Real footage".
     config.train.steps = 2000
     config.train.decay_to = 0.1
-    if arg == "smoke":
-        shrink_for_smoke(config)
-    elif arg:
-        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
-    return config
+    return with_argument(config, arg)

@@ -23,7 +23,7 @@ done and no number is claimed. The loader, the per-activity evaluation and this 
 run end to end in tests/test_tfds_source.py on a tiny fixture in the dataset's own on-disk format.
 """
 
-from keypoints_tf.config import get_default_config, shrink_for_smoke
+from keypoints_tf.config import get_default_config, with_argument
 
 
 def get_config(arg: str = ""):
@@ -42,10 +42,4 @@ def get_config(arg: str = ""):
     config.model.skeleton_skips = True
     config.loss.equivariance_weight = 100.0
     config.train.regressor_pretrain_steps = 10_000
-    if arg == "smoke":
-        shrink_for_smoke(config)
-        config.data.max_frames = 64
-        config.data.max_eval_images = 16
-    elif arg:
-        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
-    return config
+    return with_argument(config, arg, smoke={"data.max_frames": 64, "data.max_eval_images": 16})

@@ -7,7 +7,7 @@ Uses the embedded synthetic world (its train_labels.json) unless --config.data.s
 --config.data.train_labels=FILE. Hardware: a 2-core CPU, 64 px.
 """
 
-from keypoints_tf.config import get_default_config, shrink_for_smoke
+from keypoints_tf.config import get_default_config, with_argument
 
 
 def get_config(arg: str = ""):
@@ -22,8 +22,4 @@ def get_config(arg: str = ""):
     # are compared at the same budget and schedule.
     config.train.steps = 13000
     config.train.decay_to = 0.1
-    if arg == "smoke":
-        shrink_for_smoke(config)
-    elif arg:
-        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
-    return config
+    return with_argument(config, arg)

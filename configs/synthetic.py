@@ -6,7 +6,7 @@
 Hardware: a 2-core CPU. Expected result: see README's results table.
 """
 
-from keypoints_tf.config import get_default_config, shrink_for_smoke
+from keypoints_tf.config import get_default_config, with_argument
 
 
 def get_config(arg: str = ""):
@@ -27,8 +27,4 @@ def get_config(arg: str = ""):
     # 4.3% -> 5.6% over the last 10 minutes of a constant-rate run), the decay lets it settle.
     config.train.steps = 3200
     config.train.decay_to = 0.1
-    if arg == "smoke":
-        shrink_for_smoke(config)
-    elif arg:
-        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
-    return config
+    return with_argument(config, arg)

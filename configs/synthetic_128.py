@@ -6,7 +6,7 @@ where ImageNet weights are present (else the pixel + SSIM fallback, with one lou
 Hardware: one GPU (a 2-core CPU manages a few hundred steps an hour). See README's results table.
 """
 
-from keypoints_tf.config import get_default_config, shrink_for_smoke
+from keypoints_tf.config import get_default_config, with_argument
 
 
 def get_config(arg: str = ""):
@@ -17,8 +17,4 @@ def get_config(arg: str = ""):
     config.loss.reconstruction = "auto"
     config.data.mask_background = True
     config.train.regressor_pretrain_steps = 10_000
-    if arg == "smoke":
-        shrink_for_smoke(config)
-    elif arg:
-        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
-    return config
+    return with_argument(config, arg)

@@ -1,8 +1,13 @@
-"""The base configuration. Every file in configs/ starts from `get_default_config()` and changes a few fields.
+"""The base configuration. Every file in configs/ starts from `get_default_config()`, changes a few fields and
+returns `with_argument(config, arg)`: the config locked, so that a misspelt field (``c.train.stpes = 3``) is
+an error, with its ``:smoke`` variant applied in one place. Every field has its default here and only here:
+code reads fields as attributes, never ``config.get(field, default)``.
 
 Field groups: data (where frames, prior and labels come from), model (network sizes), loss (weights),
 train (schedule and optimisation), log (logging, evaluation, checkpoints).
 """
+
+from __future__ import annotations
 
 import ml_collections
 
@@ -136,8 +141,25 @@ def shrink_for_smoke(config: ml_collections.ConfigDict) -> ml_collections.Config
     return config
 
 
+def with_argument(config: ml_collections.ConfigDict, arg: str, smoke: dict | None = None,
+                  shrink: bool = True) -> ml_collections.ConfigDict:
+    """What a config file's `get_config(arg)` returns: `config` for arg "", or its ``smoke`` variant
+    (`shrink_for_smoke` unless `shrink` is False, as for configs that are not training configs, then the file's
+    own `smoke` changes as dotted fields, e.g. ``{"data.max_frames": 64}``); locked either way. Any other
+    argument is a ValueError."""
+    if arg == "smoke":
+        if shrink:
+            shrink_for_smoke(config)
+        config.update_from_flattened_dict(smoke or {})
+    elif arg:
+        raise ValueError(f"unknown config argument {arg!r}; the only one is 'smoke'")
+    config.lock()
+    return config
+
+
 def load_config_file(path: str) -> ml_collections.ConfigDict:
-    """`get_config(arg)` of a config file named as on the command line: `configs/synthetic.py[:smoke]`."""
+    """`get_config(arg)` of a config file named as on the command line: `configs/synthetic.py[:smoke]`, locked
+    (new fields cannot be added, so a misspelt one raises)."""
     import importlib.util
     path, _, arg = path.partition(":")
     if not path.endswith(".py"):
@@ -146,4 +168,6 @@ def load_config_file(path: str) -> ml_collections.ConfigDict:
     spec = importlib.util.spec_from_file_location("keypoints_tf_config_file", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.get_config(arg)
+    config = module.get_config(arg)
+    config.lock()
+    return config

@@ -25,6 +25,7 @@ import tqdm
 
 from keypoints_tf import atomic, workdirs
 from keypoints_tf import metrics as metrics_lib
+from keypoints_tf.data.letterbox import to_model_range
 from keypoints_tf.export.restore import STUDENT, restore_detector
 from keypoints_tf.student import StudentDetector
 from keypoints_tf.workdirs import checkpoints
@@ -44,7 +45,7 @@ def marginal_cross_entropy(teacher_heatmaps, student_heatmaps):
 
 def _to_model_input(images, size):
     """(B, S, S, 3) uint8 -> (B, size, size, 3) float32 in [-1, 1]."""
-    images = tf.cast(images, tf.float32) * (2.0 / 255.0) - 1.0
+    images = to_model_range(images)
     if images.shape[1] != size:
         images = tf.image.resize(images, (size, size), method="bilinear", antialias=True)
     return images

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from keypoints_tf import atomic
 from keypoints_tf import metrics as metrics_lib
+from keypoints_tf.data.letterbox import to_model_range
 from keypoints_tf.models import render_skeleton
 
 
@@ -48,7 +49,7 @@ class Evaluator:
         batch = self.config.log.eval_batch_size
         outputs = []
         for start in range(0, len(images), batch):
-            chunk = tf.cast(images[start:start + batch], tf.float32) * (2.0 / 255.0) - 1.0
+            chunk = to_model_range(images[start:start + batch])
             outputs.append(self._detect(chunk).numpy())
         return np.concatenate(outputs)
 

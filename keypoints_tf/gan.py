@@ -11,8 +11,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from keypoints_tf import losses
+from keypoints_tf import gradients, losses
 from keypoints_tf.models import render_skeleton
+from keypoints_tf.models.warp import similarity_warp
 
 
 class KeypointGAN(keras.Model):
@@ -166,80 +167,83 @@ class KeypointGAN(keras.Model):
     def train_step(self, data):
         """One iteration on this replica's share of the global batch (runs once per replica).
 
-        1. G step (Phi, Psi): reconstruct x from x' through y = Phi(x), p = eta(y), y_hat = beta(p),
-           x_rec = Psi(y_hat, x'); plus the adversarial term on y (D and eta frozen).
-        2. D step: real skeletons beta(p_bar) of prior poses vs pooled fakes y.
-        3. eta step: 0.9 * prior regression + 0.1 * re-rendering of y.
+        1. G (Phi, Psi): `generator_losses`. 2. D: `discriminator_losses` on the skeletons G drew.
+        3. eta: `regressor_losses`. Each player's per-example losses are averaged over the global batch.
+        """
+        with tf.GradientTape() as tape:
+            generator, skeletons = self.generator_losses(data)
+            loss = self._average(generator["generator_loss"])
+        self._apply(self.generator_optimizer, tape.gradient(loss, self.generator_variables),
+                    [self.image_to_skeleton.trainable_variables, self.image_generator.trainable_variables])
+        skeletons = tf.stop_gradient(skeletons)
+        with tf.GradientTape() as tape:
+            discriminator = self.discriminator_losses(data["prior_keypoints"], skeletons)
+            loss = self._average(discriminator["discriminator_loss"])
+        self._apply(self.discriminator_optimizer, tape.gradient(loss, self.discriminator.trainable_variables),
+                    [self.discriminator.trainable_variables])
+        with tf.GradientTape() as tape:
+            regressor = self.regressor_losses(data["prior_keypoints"], skeletons)
+            loss = self._average(regressor["regressor_loss"])
+        self._apply(self.regressor_optimizer, tape.gradient(loss, self.keypoint_regressor.trainable_variables),
+                    [self.keypoint_regressor.trainable_variables])
+        self._track(**generator, **discriminator, **regressor)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def generator_losses(self, data):
+        """G's per-example terms and the skeletons y = Phi(x) it drew (D's fakes, eta's targets).
+
+        Reconstruct x from x' through y = Phi(x), p = eta(y), y_hat = beta(p), x_rec = Psi(y_hat, x'), plus
+        the adversarial term on y (D and eta are not updated by G) and the optional equivariance and cycle
+        terms. Returns ({name: (b,)}, y): generator_loss (the weighted sum), its terms, and the collapse
+        monitor's keypoint_spread and prior_spread.
         """
         images, appearance = data["image"], data["appearance"]                # (b, S, S, 3) in [-1, 1]
         prior_keypoints = data["prior_keypoints"]                              # (b, K, 2)
         weights = 1.0 + self.foreground_weight * data["foreground"]           # (b, S, S, 1)
-        adversarial_on = tf.cast(
-            self.generator_optimizer.iterations >= self.adversarial_start_step, tf.float32)
-
-        # 1. Generator.
-        cycle_on = tf.cast(self.generator_optimizer.iterations >= self.cycle_start_step, tf.float32)
+        iterations = self.generator_optimizer.iterations
+        adversarial_on = tf.cast(iterations >= self.adversarial_start_step, tf.float32)
+        cycle_on = tf.cast(iterations >= self.cycle_start_step, tf.float32)
         batch = tf.shape(images)[0]
-        with tf.GradientTape() as tape:
-            skeletons = self.image_to_skeleton(images, training=True)           # y (b, S, S, 1)
-            keypoints = self.keypoint_regressor(skeletons)["keypoints"]        # p (b, K, 2)
-            rendered = self.render(keypoints)                                  # y_hat (b, S, S, 1)
-            if self.cycle_weight:  # one Psi call draws x_rec and the prior poses in x's appearance
-                drawn = self.image_generator(tf.concat([rendered, self.render(prior_keypoints)], 0),
-                                             tf.concat([appearance, appearance], 0), training=True)
-                reconstructed = drawn[:batch]
-            else:
-                reconstructed = self.image_generator(rendered, appearance, training=True)
-            reconstruction = self.reconstruction_loss(reconstructed, data.get("target", images), weights,
-                                                      training=True)                              # (b,)
-            adversarial = losses.least_squares_real(self.discriminator(skeletons))           # (b,)
-            per_example = (self.reconstruction_weight * reconstruction
-                           + adversarial_on * self.adversarial_weight * adversarial)
-            equivariance = cycle = tf.zeros([batch])
-            if self.equivariance_weight:
-                equivariance = self.equivariance_error(images, keypoints, data["transform"])
-                per_example += self.equivariance_weight * equivariance
-            if self.cycle_weight:
-                cycle = losses.keypoint_mse(self.detect(tf.stop_gradient(drawn[batch:]), training=True),
-                                            prior_keypoints)
-                per_example += cycle_on * self.cycle_weight * cycle
-            generator_loss = self._average(per_example)
-        self._apply(self.generator_optimizer, tape.gradient(generator_loss, self.generator_variables),
-                    [self.image_to_skeleton.trainable_variables, self.image_generator.trainable_variables])
+        skeletons = self.image_to_skeleton(images, training=True)               # y (b, S, S, 1)
+        keypoints = self.keypoint_regressor(skeletons)["keypoints"]            # p (b, K, 2)
+        rendered = self.render(keypoints)                                      # y_hat (b, S, S, 1)
+        if self.cycle_weight:  # one Psi call draws x_rec and the prior poses in x's appearance
+            drawn = self.image_generator(tf.concat([rendered, self.render(prior_keypoints)], 0),
+                                         tf.concat([appearance, appearance], 0), training=True)
+            reconstructed = drawn[:batch]
+        else:
+            reconstructed = self.image_generator(rendered, appearance, training=True)
+        reconstruction = self.reconstruction_loss(reconstructed, data.get("target", images), weights,
+                                                  training=True)                                  # (b,)
+        adversarial = losses.least_squares_real(self.discriminator(skeletons))               # (b,)
+        total = self.reconstruction_weight * reconstruction + adversarial_on * self.adversarial_weight * adversarial
+        equivariance = cycle = tf.zeros([batch])
+        if self.equivariance_weight:
+            equivariance = self.equivariance_error(images, keypoints, data["transform"])
+            total += self.equivariance_weight * equivariance
+        if self.cycle_weight:
+            cycle = losses.keypoint_mse(self.detect(tf.stop_gradient(drawn[batch:]), training=True), prior_keypoints)
+            total += cycle_on * self.cycle_weight * cycle
+        return {"generator_loss": total, "reconstruction_loss": reconstruction, "adversarial_loss": adversarial,
+                "equivariance_loss": equivariance, "cycle_loss": cycle, "keypoint_spread": keypoint_spread(keypoints),
+                "prior_spread": keypoint_spread(prior_keypoints)}, skeletons
 
-        # 2. Discriminator.
-        real = self.render(prior_keypoints)                                    # (b, S, S, 1)
-        fake = self.image_pool(tf.stop_gradient(skeletons))
-        with tf.GradientTape() as tape:
-            real_term = losses.least_squares_real(self.discriminator(real, training=True))
-            fake_term = losses.least_squares_fake(self.discriminator(fake, training=True))
-            discriminator_loss = self._average(0.5 * (real_term + fake_term))
-        self._apply(self.discriminator_optimizer,
-                    tape.gradient(discriminator_loss, self.discriminator.trainable_variables),
-                    [self.discriminator.trainable_variables])
+    def discriminator_losses(self, prior_keypoints, skeletons):
+        """D's per-example LSGAN terms: real skeletons beta(p_bar) of prior poses vs pooled fakes y."""
+        fake = self.image_pool(skeletons)
+        real_term = losses.least_squares_real(self.discriminator(self.render(prior_keypoints), training=True))
+        fake_term = losses.least_squares_fake(self.discriminator(fake, training=True))
+        return {"discriminator_loss": 0.5 * (real_term + fake_term), "discriminator_real": real_term,
+                "discriminator_fake": fake_term}
 
-        # 3. Regressor eta.
-        target_skeletons = tf.stop_gradient(skeletons)
-        with tf.GradientTape() as tape:
-            prior_error = losses.keypoint_mse(self.keypoint_regressor(real, training=True)["keypoints"],
-                                              prior_keypoints)                 # (b,)
-            rerendered = self.render(self.keypoint_regressor(target_skeletons, training=True)["keypoints"])
-            render_error = losses.image_mse(rerendered, target_skeletons)      # (b,)
-            regressor_loss = self._average(self.regressor_prior_weight * prior_error
-                                           + self.regressor_render_weight * render_error)
-        self._apply(self.regressor_optimizer,
-                    tape.gradient(regressor_loss, self.keypoint_regressor.trainable_variables),
-                    [self.keypoint_regressor.trainable_variables])
-
-        self._track(generator_loss=per_example, reconstruction_loss=reconstruction,
-                    adversarial_loss=adversarial, discriminator_loss=0.5 * (real_term + fake_term),
-                    discriminator_real=real_term, discriminator_fake=fake_term,
-                    regressor_loss=self.regressor_prior_weight * prior_error
-                    + self.regressor_render_weight * render_error,
-                    regressor_prior_error=prior_error, keypoint_spread=keypoint_spread(keypoints),
-                    equivariance_loss=equivariance, cycle_loss=cycle,
-                    prior_spread=keypoint_spread(prior_keypoints))
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+    def regressor_losses(self, prior_keypoints, skeletons):
+        """eta's per-example loss: 0.9 * regression of rendered prior poses + 0.1 * re-rendering of y."""
+        prior_error = losses.keypoint_mse(
+            self.keypoint_regressor(self.render(prior_keypoints), training=True)["keypoints"], prior_keypoints)
+        rerendered = self.render(self.keypoint_regressor(skeletons, training=True)["keypoints"])
+        render_error = losses.image_mse(rerendered, skeletons)                # (b,)
+        return {"regressor_loss": self.regressor_prior_weight * prior_error
+                + self.regressor_render_weight * render_error, "regressor_prior_error": prior_error}
 
     def regressor_pretrain_step(self, data):
         """eta pre-training on rendered prior poses only (runs once per replica): MSE(eta(beta(p)), p)."""
@@ -256,60 +260,16 @@ class KeypointGAN(keras.Model):
         return {"regressor_prior_error": self.trackers["regressor_prior_error"].result()}
 
     def equivariance_error(self, images, keypoints, transforms):
-        """(b,) MSE between detect(T x) and T p for per-example similarity transforms, mirrors included.
-
-        transforms: (b, 5) = (angle in radians, log scale, tx, ty, mirror in {0, 1}) in normalised units;
-        T p = s R M p + t with M = diag(-1, 1) when mirrored, and then left and right swap names (the
-        mirror image of a left knee is a right knee). Mirrors also catch a constant offset b of the
-        detector, which a similarity close to the identity barely sees: mirrored, it becomes -b.
-        """
-        angle, scale = transforms[:, 0], tf.exp(transforms[:, 1])
-        shift, mirrored = transforms[:, 2:4], transforms[:, 4]                # (b, 2), (b,)
-        cos, sin = tf.cos(angle), tf.sin(angle)
-        sign = 1.0 - 2.0 * mirrored                                          # -1 mirrors x
-        linear = tf.reshape(tf.stack([cos * sign, -sin, sin * sign, cos], -1), [-1, 2, 2])
-        linear = scale[:, None, None] * linear                               # (b, 2, 2) s R M
-        moved = tf.einsum("bij,bkj->bki", linear, keypoints) + shift[:, None]           # (b, K, 2)
-        relabelled = tf.gather(moved, self.flip_permutation, axis=1)
-        moved = tf.where(mirrored[:, None, None] > 0.5, relabelled, moved)
-        # The image warp samples the input at T^-1(q) for every output pixel q (pixel-index coordinates).
-        size = float(self.image_size)
-        centre = (size - 1.0) / 2.0
-        inverse = tf.linalg.inv(linear)                                      # (b, 2, 2)
-        offset = centre - tf.einsum("bij,bj->bi", inverse, centre + shift * size / 2.0)  # (b, 2)
-        matrix = tf.concat([inverse[:, 0], offset[:, :1], inverse[:, 1], offset[:, 1:],
-                            tf.zeros([tf.shape(images)[0], 2])], axis=1)              # (b, 8)
-        warped = tf.raw_ops.ImageProjectiveTransformV3(
-            images=tf.cast(images, tf.float32), transforms=matrix, output_shape=tf.shape(images)[1:3],
-            fill_value=-1.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+        """(b,) MSE between detect(T x) and T p for the batch's similarity transforms (`similarity_warp`)."""
+        warped, moved = similarity_warp(images, keypoints, transforms, self.flip_permutation)
         return losses.keypoint_mse(self.detect(warped, training=True), moved)
 
     # === Helpers ===
     def _average(self, per_example):
-        """Sum over this replica's examples / the global batch size (correct under any strategy)."""
-        return tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
+        return gradients.average_loss(per_example, self.global_batch_size)
 
-    def _apply(self, optimizer, gradients, groups):
-        """Sums gradients over replicas, clips each network's group to `clip_norm`, applies.
-
-        Keras clips before its own cross-replica sum, which would clip each replica's partial gradient;
-        so we sum here, clip the true gradient, and hand the optimizer 1/N of it per replica (its sum
-        over the N replicas is the clipped gradient).
-        """
-        context = tf.distribute.get_replica_context()
-        replicas = context.num_replicas_in_sync if context is not None else 1
-        if replicas > 1:
-            gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
-        clipped, start = [], 0
-        for group in groups:
-            part = gradients[start:start + len(group)]
-            start += len(group)
-            if self.clip_norm > 0:
-                part, _ = tf.clip_by_global_norm(part, self.clip_norm)
-            clipped.extend(part)
-        if replicas > 1:
-            clipped = [g / replicas for g in clipped]
-        optimizer.apply(clipped, [v for group in groups for v in group])
+    def _apply(self, optimizer, grads, groups):
+        gradients.apply_clipped(optimizer, grads, groups, self.clip_norm)
 
     def _track(self, **values):
         for name, value in values.items():

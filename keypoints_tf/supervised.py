@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from keypoints_tf import losses
+from keypoints_tf import gradients, losses
 
 
 class SupervisedDetector(keras.Model):
@@ -59,14 +59,8 @@ class SupervisedDetector(keras.Model):
         """Runs once per replica; the loss is averaged over the global batch."""
         with tf.GradientTape() as tape:
             error = losses.keypoint_mse(self.detect(data["image"], training=True), data["keypoints"])  # (b,)
-            loss = tf.nn.compute_average_loss(error, global_batch_size=self.global_batch_size)
-        gradients = tape.gradient(loss, self.trainable_variables)
-        context = tf.distribute.get_replica_context()
-        replicas = context.num_replicas_in_sync if context is not None else 1
-        if replicas > 1:
-            gradients = context.all_reduce(tf.distribute.ReduceOp.SUM, gradients)
-        if self.clip_norm > 0:
-            gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm)
-        self.optimizer.apply([g / replicas for g in gradients], self.trainable_variables)
+            loss = gradients.average_loss(error, self.global_batch_size)
+        gradients.apply_clipped(self.optimizer, tape.gradient(loss, self.trainable_variables),
+                                [self.trainable_variables], self.clip_norm)
         self.loss_tracker.update_state(error)
         return {"keypoint_loss": self.loss_tracker.result()}

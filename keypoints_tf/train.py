@@ -9,6 +9,7 @@ moves an old run aside); Ctrl-C or SIGTERM saves a checkpoint after the current 
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import time
@@ -30,24 +31,31 @@ WORLD_FIELDS = {"videos": "videos", "masks": "masks", "prior": "prior.json", "ev
                 "eval_masks": "eval/masks", "train_labels": "train_labels.json"}
 
 
-def prepare_data(config, workdir: str) -> pipeline.TrainingData:
-    """Resolves the data source (generating the synthetic world if needed) and loads everything."""
+def prepare_data(config, workdir: str):
+    """(config, TrainingData): the run's config with its data paths resolved, and everything loaded.
+
+    For source "synthetic" the world of config.data.world is generated first where needed (in
+    config.data.world_dir, "" = <workdir>/world) and the returned copy's paths point into it; the caller's
+    `config` is never changed. This resolved config is what the workdir's config.json records.
+    """
     if config.data.source == "synthetic":
         world_dir = config.data.world_dir or os.path.join(workdir, "world")
-        world = synthetic.WorldConfig(size=config.image_size, **config.data.world.to_dict())
-        existing = synthetic.read_world_config(world_dir)
-        if existing != vars(world):
-            if existing is not None and config.data.world_dir:  # shared with other runs: never replaced
-                raise DataError(f"{world_dir}: holds a synthetic world of another config ({existing}, this run "
-                                f"asks for {vars(world)}); set another config.data.world_dir")
-            logging.info("writing the synthetic world %s to %s", vars(world), world_dir)
-            synthetic.write_world(world_dir, world)
-        with config.unlocked():
-            for field, name in WORLD_FIELDS.items():
-                config.data[field] = os.path.join(world_dir, name)
-    elif config.data.source not in ("folders", "tfds"):
-        raise ValueError(f"config.data.source must be 'synthetic', 'folders' or 'tfds', got {config.data.source!r}")
-    return pipeline.load_training_data(config.data, config.image_size)
+        _write_world(config, world_dir)
+        config = copy.deepcopy(config)
+        config.data.update({field: os.path.join(world_dir, name) for field, name in WORLD_FIELDS.items()})
+    return config, pipeline.load_training_data(config.data, config.image_size)
+
+
+def _write_world(config, world_dir: str):
+    """Writes the synthetic world of config.data.world unless `world_dir` holds it already."""
+    world = synthetic.WorldConfig(size=config.image_size, **config.data.world.to_dict())
+    existing = synthetic.read_world_config(world_dir)
+    if existing != vars(world):
+        if existing is not None and config.data.world_dir:  # shared with other runs: never replaced
+            raise DataError(f"{world_dir}: holds a synthetic world of another config ({existing}, this run "
+                            f"asks for {vars(world)}); set another config.data.world_dir")
+        logging.info("writing the synthetic world %s to %s", vars(world), world_dir)
+        synthetic.write_world(world_dir, world)
 
 
 def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
@@ -123,107 +131,147 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
 
 
 def _train_and_evaluate(config, workdir, strategy, chief, stop) -> dict:
-    data = prepare_data(config, workdir)
+    config, data = prepare_data(config, workdir)
     batch_size = config.train.batch_size
     if batch_size % strategy.num_replicas_in_sync:
         raise ValueError(f"config.train.batch_size={batch_size} must be divisible by the "
                          f"{strategy.num_replicas_in_sync} replicas")
-    with strategy.scope():
+    with strategy.scope():  # the optimizers' slots too (build_all): before the first distributed step
         model = build.build_model(config, data.skeleton, batch_size)
         state = checkpoints.TrainingState(model.checkpoint_objects(), config, workdir, chief=chief)
     start_step = state.restore_or_initialize()  # raises before anything in the workdir is overwritten
     if chief:
         workdirs.write_config(workdir, config)
-    supervised = config.method == "supervised"
-    pretrain_steps = 0 if supervised else config.train.regressor_pretrain_steps
-    total_steps = pretrain_steps + config.train.steps
-    if start_step >= total_steps:
-        logging.info("training already finished at step %d", start_step)
-        metrics = evaluate.read_metrics(workdir)
-        if not metrics and chief:  # killed between the last checkpoint and metrics.json
-            metrics = evaluate.Evaluator(model, data, config, model.reference_regressor).evaluate()
-            metrics.update(step=start_step, history=evaluate.History(workdir, start_step).entries)
-            evaluate.write_metrics(workdir, metrics)
+    run = _Run(config, workdir, strategy, chief, data, model, state)
+    if start_step >= run.total_steps:
+        return run.finished(start_step)
+    metrics, step = run.loop(start_step, stop)
+    return run.finish(step, metrics)
+
+
+class _Run:
+    """One training run's loop, logging, evaluation and roll-backs (built by `_train_and_evaluate`)."""
+
+    def __init__(self, config, workdir, strategy, chief, data, model, state):
+        self.config, self.workdir, self.strategy, self.chief = config, workdir, strategy, chief
+        self.data, self.model, self.state = data, model, state
+        self.supervised = config.method == "supervised"
+        self.pretrain_steps = 0 if self.supervised else config.train.regressor_pretrain_steps
+        self.total_steps = self.pretrain_steps + config.train.steps
+        self.evaluator = evaluate.Evaluator(model, data, config, model.reference_regressor)
+
+    def finished(self, step: int) -> dict:
+        """The run had already finished: its metrics (evaluated again if it was killed before writing them)."""
+        logging.info("training already finished at step %d", step)
+        metrics = evaluate.read_metrics(self.workdir)
+        if not metrics and self.chief:  # killed between the last checkpoint and metrics.json
+            metrics = self.evaluator.evaluate()
+            metrics.update(step=step, history=evaluate.History(self.workdir, step).entries)
+            evaluate.write_metrics(self.workdir, metrics)
         return metrics
 
-    sampler = pipeline.PairSampler(data, batch_size, seed=config.seed, min_gap=config.data.min_gap,
-                                   max_gap=config.data.max_gap, flip=config.data.flip,
-                                   prior_flip=config.data.prior_flip, with_labels=supervised,
-                                   unmasked_input=config.data.unmasked_input)
-    iterator = distributed_batches(strategy, sampler, start_step)
-    train_step = distributed_step(strategy, model.train_step, config.train.jit_compile)
-    pretrain_step = None if supervised else distributed_step(strategy, model.regressor_pretrain_step)
-    evaluator = evaluate.Evaluator(model, data, config, model.reference_regressor)
-    log_dir = os.path.join(workdir, "logs") if chief else os.path.join(workdir, "logs_workers", str(id(state)))
-    writer = tf.summary.create_file_writer(log_dir)
-    grid_batch = None if supervised else next(iter(pipeline.training_dataset(sampler, 10**9, 1)))
-    history = evaluate.History(workdir if chief else None, start_step)
+    def _start(self, start_step: int):
+        """Batches, compiled steps, TensorBoard writer, progress bar, history and the collapse monitor."""
+        config, strategy, model = self.config, self.strategy, self.model
+        sampler = pipeline.PairSampler(self.data, config.train.batch_size, seed=config.seed,
+                                       min_gap=config.data.min_gap, max_gap=config.data.max_gap,
+                                       flip=config.data.flip, prior_flip=config.data.prior_flip,
+                                       with_labels=self.supervised, unmasked_input=config.data.unmasked_input)
+        self.iterator = distributed_batches(strategy, sampler, start_step)
+        self.train_step = distributed_step(strategy, model.train_step, config.train.jit_compile)
+        self.pretrain_step = None if self.supervised else distributed_step(strategy, model.regressor_pretrain_step)
+        log_dir = os.path.join(self.workdir, "logs") if self.chief else os.path.join(
+            self.workdir, "logs_workers", str(id(self.state)))
+        self.writer = tf.summary.create_file_writer(log_dir)
+        self.grid_batch = None if self.supervised else next(iter(pipeline.training_dataset(sampler, 10**9, 1)))
+        self.history = evaluate.History(self.workdir if self.chief else None, start_step)
+        self.progress = tqdm.tqdm(total=self.total_steps, initial=start_step, desc="train", dynamic_ncols=True,
+                                  mininterval=5.0, disable=not self.chief)
+        self.started, self.rollbacks = time.time(), []
+        self.monitor = None if self.supervised or config.train.collapse_action == "off" else \
+            collapse.CollapseMonitor(config.train.collapse_ratio, config.train.collapse_patience,
+                                     healthy_step=max(start_step, self.pretrain_steps))
 
-    progress = tqdm.tqdm(total=total_steps, initial=start_step, desc="train", dynamic_ncols=True,
-                         mininterval=5.0, disable=not chief)
-    started, budget = time.time(), 60.0 * config.train.max_minutes
-    step, metrics, rollbacks = start_step, {}, []
-    monitor = None if supervised or config.train.collapse_action == "off" else collapse.CollapseMonitor(
-        config.train.collapse_ratio, config.train.collapse_patience, healthy_step=max(start_step, pretrain_steps))
-    if not strategy.extended._in_multi_worker_mode():  # pylint: disable=protected-access
-        stop.arm()  # a checkpoint needs every worker: across hosts a signal stops at once
-    while step < total_steps:
-        if budget and time.time() - started > budget:
-            logging.info("stopping at step %d: reached max_minutes=%s", step, config.train.max_minutes)
-            break
-        outputs = (pretrain_step if step < pretrain_steps else train_step)(next(iterator))
-        first_loss = next(iter(outputs.values()))
-        if not np.isfinite(float(first_loss)) or not all(np.isfinite(float(v)) for v in outputs.values()):
-            step = _roll_back(state, model, step, rollbacks, outputs, config.train.max_rollbacks)
-            progress.reset(total=total_steps)
-            progress.update(step)
-            continue
-        step += 1
-        state.step.assign(step)
-        if step == pretrain_steps and not supervised:
-            model.freeze_reference_regressor()
-        if step % config.log.every_steps == 0 or step == total_steps:
-            values = {name: float(value) for name, value in outputs.items()}
-            with writer.as_default(step=step):
-                for name, value in values.items():
-                    tf.summary.scalar(f"train/{name}", value)
-            for tracker in model.metrics:
-                tracker.reset_state()
-            progress.set_postfix({k: f"{v:.3g}" for k, v in values.items() if k in _SHOWN}, refresh=False)
-            if monitor is not None and step > pretrain_steps:
-                restored = _watch_collapse(monitor, state, model, config, step, values, writer, rollbacks)
+    def loop(self, start_step: int, stop):
+        """Trains from `start_step` to the end (or max_minutes); returns (the last evaluation's metrics, step)."""
+        self._start(start_step)
+        budget, step, metrics = 60.0 * self.config.train.max_minutes, start_step, {}
+        if not self.strategy.extended._in_multi_worker_mode():  # pylint: disable=protected-access
+            stop.arm()  # a checkpoint needs every worker: across hosts a signal stops at once
+        while step < self.total_steps:
+            if budget and time.time() - self.started > budget:
+                logging.info("stopping at step %d: reached max_minutes=%s", step, self.config.train.max_minutes)
+                break
+            outputs = (self.pretrain_step if step < self.pretrain_steps else self.train_step)(next(self.iterator))
+            if not all(np.isfinite(float(v)) for v in outputs.values()):
+                step = self._restart_at(_roll_back(self.state, self.model, step, self.rollbacks, outputs,
+                                                   self.config.train.max_rollbacks))
+                continue
+            step += 1
+            self.state.step.assign(step)
+            if step == self.pretrain_steps and not self.supervised:
+                self.model.freeze_reference_regressor()
+            if step % self.config.log.every_steps == 0 or step == self.total_steps:
+                restored = self._log(step, outputs)
                 if restored is not None:
-                    step = restored
-                    progress.reset(total=total_steps)
-                    progress.update(step)
+                    step = self._restart_at(restored)
                     continue
-        if step % config.log.eval_every_steps == 0 or step == total_steps:
-            metrics = evaluator.evaluate()
-            metrics.update(step=step, minutes=history.minutes(time.time() - started))
-            history.add(metrics)
-            with writer.as_default(step=step):
-                for name, value in metrics.items():
-                    if isinstance(value, float):
-                        tf.summary.scalar(f"eval/{name}", value)
-            logging.info("step %d: %s", step, evaluate.summary_line(metrics))
-        if (chief and grid_batch is not None and step % config.log.image_every_steps == 0
-                and step > pretrain_steps):
-            image_grid.log_grid(model, grid_batch, writer, step, os.path.join(workdir, "images"))
-        state.maybe_save(step)
-        progress.update(1)
-        if stop.received:
-            _stop_on_signal(state, step, stop, writer, progress)
-    progress.close()
-    state.save(step)
-    if not metrics or metrics.get("step") != step:
-        metrics = evaluator.evaluate()
-        metrics.update(step=step, minutes=history.minutes(time.time() - started))
-        history.add(metrics)
-    metrics["history"] = history.entries
-    if chief:
-        evaluate.write_metrics(workdir, metrics)
-    writer.flush()
-    return metrics
+            if step % self.config.log.eval_every_steps == 0 or step == self.total_steps:
+                metrics = self._evaluate(step)
+            if (self.chief and self.grid_batch is not None and step % self.config.log.image_every_steps == 0
+                    and step > self.pretrain_steps):
+                image_grid.log_grid(self.model, self.grid_batch, self.writer, step,
+                                    os.path.join(self.workdir, "images"))
+            self.state.maybe_save(step)
+            self.progress.update(1)
+            if stop.received:
+                _stop_on_signal(self.state, step, stop, self.writer, self.progress)
+        return metrics, step
+
+    def _restart_at(self, step: int) -> int:
+        self.progress.reset(total=self.total_steps)
+        self.progress.update(step)
+        return step
+
+    def _log(self, step: int, outputs):
+        """Training scalars to TensorBoard and the progress bar, then the collapse alarm: the step rolled back
+        to, or None to go on."""
+        values = {name: float(value) for name, value in outputs.items()}
+        with self.writer.as_default(step=step):
+            for name, value in values.items():
+                tf.summary.scalar(f"train/{name}", value)
+        for tracker in self.model.metrics:
+            tracker.reset_state()
+        self.progress.set_postfix({k: f"{v:.3g}" for k, v in values.items() if k in _SHOWN}, refresh=False)
+        if self.monitor is None or step <= self.pretrain_steps:
+            return None
+        return _watch_collapse(self.monitor, self.state, self.model, self.config, step, values, self.writer,
+                               self.rollbacks)
+
+    def _evaluate(self, step: int) -> dict:
+        metrics = self.evaluator.evaluate()
+        metrics.update(step=step, minutes=self.history.minutes(time.time() - self.started))
+        self.history.add(metrics)
+        with self.writer.as_default(step=step):
+            for name, value in metrics.items():
+                if isinstance(value, float):
+                    tf.summary.scalar(f"eval/{name}", value)
+        logging.info("step %d: %s", step, evaluate.summary_line(metrics))
+        return metrics
+
+    def finish(self, step: int, metrics: dict) -> dict:
+        """The last checkpoint, a final evaluation unless the last step had one, and metrics.json."""
+        self.progress.close()
+        self.state.save(step)
+        if not metrics or metrics.get("step") != step:
+            metrics = self.evaluator.evaluate()
+            metrics.update(step=step, minutes=self.history.minutes(time.time() - self.started))
+            self.history.add(metrics)
+        metrics["history"] = self.history.entries
+        if self.chief:
+            evaluate.write_metrics(self.workdir, metrics)
+        self.writer.flush()
+        return metrics
 
 
 def _stop_on_signal(state, step, stop, writer, progress):

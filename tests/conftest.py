@@ -43,12 +43,14 @@ def tiny_world(tmp_path_factory):
 
 @pytest.fixture
 def tiny_data_config(tiny_world):
-    import ml_collections
+    """config.data of configs/custom.py:smoke (bring-your-own folders) pointing at the tiny world."""
+    from model_checks import smoke_config
     out, _ = tiny_world
-    return ml_collections.ConfigDict({
-        "videos": f"{out}/videos", "masks": f"{out}/masks", "prior": f"{out}/prior.json",
-        "eval": f"{out}/eval/annotations.json", "train_labels": f"{out}/train_labels.json",
-        "skeleton": "human17", "prior_size": 0, "prior_subset_seed": 0})
+    data = smoke_config("custom").data
+    data.update({"videos": f"{out}/videos", "masks": f"{out}/masks", "prior": f"{out}/prior.json",
+                 "eval": f"{out}/eval/annotations.json", "train_labels": f"{out}/train_labels.json",
+                 "skeleton": "human17"})
+    return data
 
 
 @pytest.fixture(scope="session")

@@ -54,9 +54,9 @@ def test_prior_size_sweep_skips_finished_runs_and_writes_json_csv_png(sweep):
     def fake_train(config, workdir):  # the real data resolution, no training
         calls.append((config.data.prior_size, config.data.prior_subset_seed, config.seed, config.train.max_minutes))
         os.makedirs(workdir)
-        train.prepare_data(config, workdir)
+        resolved, _ = train.prepare_data(config, workdir)
         with open(os.path.join(workdir, "config.json"), "w") as f:
-            f.write(config.to_json_best_effort())
+            f.write(resolved.to_json_best_effort())
         return {"error": 30.0, "flip_fixed_error": 25.0, "mean_pose_error": 20.0, "step": 6, "minutes": 0.1}
 
     result = prior_size.run_sweep(smoke_config(), out, sizes=[16, 0], seeds=[0], minutes=0.5,

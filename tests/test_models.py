@@ -16,6 +16,15 @@ def images(channels=3, seed=0):
     return model_checks.random_images(BATCH, SIZE, channels, seed)
 
 
+def test_instance_normalization_is_keras_group_normalization_per_channel_at_rank_4():
+    from keypoints_tf.models.layers import InstanceNormalization
+    x = tf.random.stateless_normal((2, 8, 8, 5), seed=(1, 2)) * 3.0 + 1.0
+    expected = keras.layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=1e-5)(x)
+    np.testing.assert_allclose(InstanceNormalization(epsilon=1e-5)(x), expected, atol=1e-5)
+    graph = tf.function(InstanceNormalization()).get_concrete_function(tf.TensorSpec((1, 8, 8, 5))).graph
+    assert all(len(t.shape) <= 4 for op in graph.get_operations() for t in op.outputs if t.shape.rank is not None)
+
+
 # === Phi ===
 def test_image_to_skeleton_shapes_and_config():
     phi = ImageToSkeleton(base_width=WIDTH)

@@ -93,6 +93,24 @@ def test_ridge_regression_recovers_a_linear_map():
     np.testing.assert_allclose(predict(features), targets, atol=1e-5)
 
 
+def test_configs_are_locked_and_smoke_is_one_helper():
+    config = smoke_config()
+    with pytest.raises(AttributeError, match="stpes"):
+        config.train.stpes = 3  # a misspelt field is an error, not a new field
+    config.train.steps = 3
+    with pytest.raises(ValueError, match="unknown config argument 'tiny'"):
+        load_config_file(os.path.join(os.path.dirname(os.path.dirname(__file__)), "configs", "synthetic.py:tiny"))
+    faces = smoke_config("faces_300w")  # shrink_for_smoke, then the file's own smoke changes
+    assert (faces.image_size, faces.data.max_frames, faces.data.max_eval_images) == (32, 64, 16)
+
+
+def test_prepare_data_leaves_the_callers_config_alone(tmp_path):
+    config = smoke_config()
+    resolved, data = train.prepare_data(config, str(tmp_path))
+    assert config.data.videos == "" and resolved.data.videos == os.path.join(str(tmp_path), "world", "videos")
+    assert data.eval_images is not None
+
+
 def test_config_files_load_with_their_argument_and_a_wrong_path_is_a_clear_error():
     assert smoke_config("supervised").method == "supervised" and smoke_config("supervised").image_size == 32
     with pytest.raises(ValueError, match=r"expected a \.py file"):

@@ -3,7 +3,8 @@
 A (W, H) frame is scaled by s = S / max(W, H) to (w', h') = (round(W s), round(H s)) pixels, pasted at
 (left, top) = ((S - w') // 2, (S - h') // 2) on an (S, S) canvas of zeros. With continuous pixel
 coordinates (`keypoints_tf.skeleton`), a frame point u maps to u * (w' / W) + left, exactly, for the
-pixels the model sees. The detector, the data pipeline and the Android app share these formulas.
+pixels the model sees. The detector, the data pipeline and the Android app share these formulas, and
+`to_model_range`: the networks see letterboxed uint8 pixels mapped to [-1, 1].
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 
 import cv2
 import numpy as np
+import tensorflow as tf
 
 
 def letterbox_transform(width: int, height: int, size: int):
@@ -48,3 +50,11 @@ def input_to_frame(keypoints_pixels, width, height, size):
     scale_x, scale_y, left, top = letterbox_transform(width, height, size)
     keypoints = np.asarray(keypoints_pixels, np.float64)
     return (keypoints - np.array([left, top])) / np.array([scale_x, scale_y])
+
+
+def to_model_range(images):
+    """uint8 pixels (any shape) -> float32 in [-1, 1], the networks' input range (x * 2 / 255 - 1).
+
+    The one place this mapping lives: training batches, evaluation, export (inside the served graph,
+    `keypoints_tf.contract` records it) and distillation all call it."""
+    return tf.cast(images, tf.float32) * (2.0 / 255.0) - 1.0

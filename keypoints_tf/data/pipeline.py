@@ -18,7 +18,6 @@ Batch layout (global batch B, images in [-1, 1], keypoints normalised per `keypo
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from typing import Optional
@@ -26,64 +25,34 @@ from typing import Optional
 import numpy as np
 import tensorflow as tf
 
-from keypoints_tf.data import background, coco, videos
+from keypoints_tf.data import background, coco, tfds_source, videos
+from keypoints_tf.data.letterbox import to_model_range
+# TrainingData and median_backgrounds live in training_data (shared with tfds_source); also reachable from here.
+from keypoints_tf.data.training_data import TrainingData, median_backgrounds, subset_prior  # noqa: F401
 from keypoints_tf.errors import DataError
-from keypoints_tf.skeleton import Skeleton, get_skeleton
-
-
-@dataclasses.dataclass
-class TrainingData:
-    """Everything training needs, validated and in memory.
-
-    Attributes:
-        skeleton: the prior's skeleton (the evaluation set's must match).
-        videos: the unlabelled frames (`keypoints_tf.data.videos.VideoCollection`).
-        prior: (P, K, 2) normalised unpaired poses.
-        eval_images: (E, S, S, 3) uint8 or None.
-        eval_keypoints: (E, K, 2) normalised or None; eval_visible: (E, K) bool.
-        frame_keypoints: (N, K, 2) normalised labels of every training frame, or None.
-        backgrounds: (V, S, S, 3) uint8 per-video median frame, used where there are no masks.
-        raw_frames: (N, S, S, 3) uint8 training frames before their background was painted, kept only when
-            config.data.unmasked_input > 0; eval_images_raw likewise for the evaluation images.
-        eval_labels: "ground truth", or "pseudo" where the evaluation labels come from another model
-            (`keypoints_tf.data.pseudo_labels`; every reported error then says so).
-        eval_groups: (E,) int group of each evaluation image (e.g. its activity) or None; metrics are then
-            also averaged per group, then over groups. eval_group_names: the name of each group id.
-    """
-
-    skeleton: Skeleton
-    videos: videos.VideoCollection
-    prior: np.ndarray
-    eval_images: Optional[np.ndarray] = None
-    eval_keypoints: Optional[np.ndarray] = None
-    eval_visible: Optional[np.ndarray] = None
-    eval_labels: str = "ground truth"
-    raw_frames: Optional[np.ndarray] = None
-    eval_images_raw: Optional[np.ndarray] = None
-    frame_keypoints: Optional[np.ndarray] = None
-    backgrounds: Optional[np.ndarray] = None
-    eval_groups: Optional[np.ndarray] = None
-    eval_group_names: Optional[list] = None
-
-    @property
-    def image_size(self) -> int:
-        return self.videos.image_size
+from keypoints_tf.skeleton import get_skeleton
 
 
 def load_training_data(data_config, image_size: int) -> TrainingData:
-    """Reads and validates videos, prior, evaluation set and optional frame labels.
+    """Reads and validates the data of `data_config` (a whole config.data): the one dispatch on its source.
 
-    `data_config` fields: videos, masks (optional), prior, eval (optional), train_labels (optional),
-    prior_size (0 = all; else a fixed random subset of that many poses), prior_subset_seed.
-    With ``source == "tfds"`` the data come from prepared TFDS datasets (`keypoints_tf.data.tfds_source`).
+    "tfds": prepared TFDS datasets (`keypoints_tf.data.tfds_source`); "folders", and "synthetic" once its paths
+    point into the generated world (`keypoints_tf.train.prepare_data`): `load_folder_data`.
     """
-    if data_config.get("source") == "tfds":
-        from keypoints_tf.data import tfds_source
+    if data_config.source == "tfds":
         return tfds_source.load_tfds_training_data(data_config, image_size)
+    if data_config.source in ("folders", "synthetic"):
+        return load_folder_data(data_config, image_size)
+    raise ValueError(f"config.data.source must be 'synthetic', 'folders' or 'tfds', got {data_config.source!r}")
+
+
+def load_folder_data(data_config, image_size: int) -> TrainingData:
+    """Videos, prior, evaluation set (config.data.eval, optional) and frame labels (train_labels, optional)
+    from files; the prior is subset by prior_size / prior_subset_seed."""
     videos_dir = _resolve(data_config, "videos")
     prior = coco.read_coco_keypoints(_resolve(data_config, "prior"))
     skeleton = prior.skeleton
-    if data_config.get("skeleton"):  # names and count, whatever the prior's category is called
+    if data_config.skeleton:  # names and count, whatever the prior's category is called
         builtin = get_skeleton(data_config.skeleton)
         if list(builtin.keypoint_names) != list(skeleton.keypoint_names):
             raise DataError(f"{prior.path}: the prior's skeleton {skeleton.name!r} has {skeleton.num_keypoints} "
@@ -91,34 +60,29 @@ def load_training_data(data_config, image_size: int) -> TrainingData:
                             f"{builtin.name!r} ({builtin.num_keypoints} keypoints "
                             f"{list(builtin.keypoint_names)[:5]}...)")
     eval_set = None
-    if data_config.get("eval"):
+    if data_config.eval:
         eval_set = coco.read_coco_keypoints(_resolve(data_config, "eval"), require_files=True)
         if eval_set.skeleton.keypoint_names != skeleton.keypoint_names:
             raise DataError(f"{eval_set.path}: the evaluation skeleton ({eval_set.skeleton.num_keypoints} "
                             f"keypoints {list(eval_set.skeleton.keypoint_names)[:4]}...) differs from the "
                             f"prior's in {prior.path} ({skeleton.num_keypoints} keypoints "
                             f"{list(skeleton.keypoint_names)[:4]}...)")
-    masks_dir = _resolve(data_config, "masks") if data_config.get("masks") else None
+    masks_dir = _resolve(data_config, "masks") if data_config.masks else None
     collection = videos.read_videos(videos_dir, image_size, masks_folder=masks_dir)
     prior_keypoints = prior.normalized(image_size)[np.all(prior.visible, axis=1)]
     if len(prior_keypoints) == 0:
         raise DataError(f"{prior.path}: no prior pose has all {skeleton.num_keypoints} keypoints visible")
-    prior_size = int(data_config.get("prior_size", 0) or 0)
-    if prior_size:
-        if prior_size > len(prior_keypoints):
-            raise DataError(f"{prior.path}: prior_size={prior_size} but the file has {len(prior_keypoints)} poses")
-        rng = np.random.default_rng(data_config.get("prior_subset_seed", 0))
-        prior_keypoints = prior_keypoints[np.sort(rng.choice(len(prior_keypoints), prior_size, replace=False))]
+    prior_keypoints = subset_prior(prior_keypoints, data_config, prior.path)
     data = TrainingData(skeleton=skeleton, videos=collection, prior=prior_keypoints.astype(np.float32))
     if eval_set is not None:
         data.eval_images = videos.load_labelled_images(eval_set.file_names, image_size)
         data.eval_keypoints = eval_set.normalized(image_size)
         data.eval_visible = eval_set.visible
         data.eval_labels = "pseudo" if eval_set.pseudo_labels else "ground truth"
-    if data_config.get("train_labels"):
+    if data_config.train_labels:
         data.frame_keypoints = _frame_labels(_resolve(data_config, "train_labels"), skeleton, videos_dir,
                                              collection, image_size)
-    if data_config.get("mask_background"):
+    if data_config.mask_background:
         _mask_backgrounds(data, data_config, eval_set, image_size)
     if collection.masks is None:
         data.backgrounds = median_backgrounds(collection)
@@ -129,7 +93,7 @@ def load_training_data(data_config, image_size: int) -> TrainingData:
 
 
 def _resolve(data_config, field):
-    path = data_config.get(field)
+    path = data_config[field]
     if not path:
         raise DataError(f"config.data.{field} is not set (expected a path)")
     return os.path.expanduser(path)
@@ -140,13 +104,13 @@ def _mask_backgrounds(data, data_config, eval_set, image_size):
     config.data.background_fill (0 = black, the reference's protocol)."""
     if data.videos.masks is None:
         raise DataError("config.data.mask_background needs foreground masks: set config.data.masks")
-    fill = data_config.get("background_fill", 0)
-    if data_config.get("unmasked_input", 0.0) > 0:
+    fill = data_config.background_fill
+    if data_config.unmasked_input > 0:
         data.raw_frames = data.videos.frames.copy()
         data.eval_images_raw = None if data.eval_images is None else data.eval_images.copy()
     background.paint_background(data.videos.frames, data.videos.masks, fill)
     if eval_set is not None:
-        folder = data_config.get("eval_masks")
+        folder = data_config.eval_masks
         if not folder:
             raise DataError("config.data.mask_background needs config.data.eval_masks (masks of the evaluation "
                             "images, with the images' file names)")
@@ -184,18 +148,6 @@ def _frame_labels(path, skeleton, videos_dir, collection, image_size):
     return out
 
 
-def median_backgrounds(collection: videos.VideoCollection, max_frames: int = 50) -> np.ndarray:
-    """(V, S, S, 3) uint8: per-video median of (up to `max_frames` evenly spaced) frames.
-
-    For a static camera this removes the moving object and leaves the background.
-    """
-    out = np.empty((collection.num_videos,) + collection.frames.shape[1:], np.uint8)
-    for v, (start, end) in enumerate(zip(collection.video_starts[:-1], collection.video_starts[1:])):
-        indices = np.linspace(start, end - 1, min(max_frames, end - start)).astype(int)
-        out[v] = np.median(collection.frames[indices], axis=0).astype(np.uint8)
-    return out
-
-
 class PairSampler:
     """Draws training batches in NumPy; batch `step` depends only on (seed, step).
 
@@ -223,7 +175,6 @@ class PairSampler:
             raise DataError("supervised training needs config.data.train_labels (labels of the training frames)")
         self._starts = data.videos.video_starts[:-1]
         self._lengths = data.videos.video_lengths()
-        self._permutation = data.skeleton.flip_permutation
 
     def batch(self, step: int) -> dict:
         rng = np.random.default_rng([self.seed, step])
@@ -248,7 +199,7 @@ class PairSampler:
         prior = self.data.prior[rng.integers(0, len(self.data.prior), b)]
         if self.prior_flip:
             flip_prior = rng.random(b) < 0.5
-            prior = np.where(flip_prior[:, None, None], _flip_keypoints(prior, self._permutation), prior)
+            prior = np.where(flip_prior[:, None, None], self.data.skeleton.flip_keypoints(prior), prior)
         batch["prior_keypoints"] = prior.astype(np.float32)
         # A random similarity transform per pair (angle, log scale, tx, ty, mirror) for the equivariance term.
         batch["transform"] = np.stack([rng.uniform(-0.35, 0.35, b), rng.uniform(-0.15, 0.15, b),
@@ -262,7 +213,7 @@ class PairSampler:
                 batch[key] = np.where(mirror[:, None, None, None], batch[key][:, :, ::-1], batch[key])
             if self.with_labels:
                 batch["keypoints"] = np.where(mirror[:, None, None],
-                                              _flip_keypoints(batch["keypoints"], self._permutation),
+                                              self.data.skeleton.flip_keypoints(batch["keypoints"]),
                                               batch["keypoints"])
         return batch
 
@@ -275,16 +226,11 @@ class PairSampler:
         return np.clip(difference * 8, 0, 255).astype(np.uint8)  # 32 grey levels of change -> fully foreground
 
 
-def _flip_keypoints(keypoints, permutation):
-    mirrored = keypoints * np.array([-1.0, 1.0], np.float32)
-    return mirrored[..., permutation, :]
-
-
 def _to_float(batch):
     out = {}
     for key, value in batch.items():
         if key in ("image", "target", "appearance"):
-            out[key] = tf.cast(value, tf.float32) * (2.0 / 255.0) - 1.0
+            out[key] = to_model_range(value)
         elif key == "foreground":
             out[key] = tf.cast(value, tf.float32) / 255.0
         else:

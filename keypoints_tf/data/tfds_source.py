@@ -35,8 +35,9 @@ import os
 import cv2
 import numpy as np
 
-from keypoints_tf.data import background, coco, pipeline
+from keypoints_tf.data import background, coco
 from keypoints_tf.data.letterbox import frame_to_input, letterbox
+from keypoints_tf.data.training_data import TrainingData, median_backgrounds, subset_prior
 from keypoints_tf.data.videos import VideoCollection
 from keypoints_tf.errors import DataError
 from keypoints_tf.skeleton import BUILTIN, get_skeleton
@@ -45,22 +46,21 @@ LABELLED_VIDEO_FEATURES = {"video_id", "frame_position", "video_num_frames", "ke
 FACES_300W_GROUPS = {"helen/testset": "common", "lfpw/testset": "common", "ibug": "challenging"}
 
 
-def load_tfds_training_data(data_config, image_size: int) -> pipeline.TrainingData:
+def load_tfds_training_data(data_config, image_size: int) -> TrainingData:
     """Frames, prior and evaluation set from prepared TFDS datasets (see the module docstring).
 
-    `data_config` fields: tfds_name, tfds_data_dir, tfds_train_split, tfds_eval_name, tfds_eval_split,
-    max_frames, max_eval_images, prior (optional COCO file), skeleton, prior_size, prior_subset_seed,
-    mask_background.
+    `data_config` (config.data) fields: tfds_name, tfds_data_dir, tfds_train_split, tfds_eval_name,
+    tfds_eval_split, max_frames, max_eval_images, prior (optional COCO file), skeleton, prior_size,
+    prior_subset_seed, mask_background, background_fill.
     """
-    name = data_config.get("tfds_name")
+    name = data_config.tfds_name
     if not name:
         raise DataError("config.data.tfds_name is not set (expected a prepared dataset, e.g. 'simple_human36m' "
                         "or 'voxceleb2_face_tracks/128')")
-    data_dir = os.path.expanduser(data_config.get("tfds_data_dir") or "") or None
+    data_dir = os.path.expanduser(data_config.tfds_data_dir) or None
     builder = _builder(name, data_dir)
     features = set(builder.info.features.keys())
-    split = data_config.get("tfds_train_split") or "train"
-    max_frames = int(data_config.get("max_frames") or 0)
+    split, max_frames = data_config.tfds_train_split, data_config.max_frames
     if "video" in features:
         collection, frame_keypoints, own_prior = _read_tracks(builder, split, image_size, max_frames), None, None
     elif LABELLED_VIDEO_FEATURES <= features:
@@ -72,12 +72,12 @@ def load_tfds_training_data(data_config, image_size: int) -> pipeline.TrainingDa
     if frame_keypoints is not None and frame_keypoints.shape[1] != skeleton.num_keypoints:
         raise DataError(f"{name}: frames have {frame_keypoints.shape[1]} keypoints but the prior's skeleton "
                         f"{skeleton.name!r} has {skeleton.num_keypoints}")
-    data = pipeline.TrainingData(skeleton=skeleton, videos=collection, prior=prior, frame_keypoints=frame_keypoints)
+    data = TrainingData(skeleton=skeleton, videos=collection, prior=prior, frame_keypoints=frame_keypoints)
     eval_masks = None
-    if data_config.get("tfds_eval_split"):
-        eval_name = data_config.get("tfds_eval_name") or name
+    if data_config.tfds_eval_split:
+        eval_name = data_config.tfds_eval_name or name
         evaluation = _read_labelled_images(_builder(eval_name, data_dir), data_config.tfds_eval_split, image_size,
-                                           int(data_config.get("max_eval_images") or 0))
+                                           data_config.max_eval_images)
         if evaluation["keypoints"].shape[1] != skeleton.num_keypoints:
             raise DataError(f"{eval_name}: {evaluation['keypoints'].shape[1]} keypoints per image, but the skeleton "
                             f"{skeleton.name!r} has {skeleton.num_keypoints}")
@@ -85,16 +85,16 @@ def load_tfds_training_data(data_config, image_size: int) -> pipeline.TrainingDa
         data.eval_visible = np.ones(data.eval_keypoints.shape[:2], bool)
         data.eval_groups, data.eval_group_names = evaluation["groups"], evaluation["group_names"]
         eval_masks = evaluation["masks"]
-    if data_config.get("mask_background"):
+    if data_config.mask_background:
         if collection.masks is None or (data.eval_images is not None and eval_masks is None):
             raise DataError(f"config.data.mask_background needs foreground masks in {name} and in the evaluation "
                             "dataset (simple_human36m has them; face datasets do not)")
-        fill = data_config.get("background_fill", 0)
+        fill = data_config.background_fill
         background.paint_background(collection.frames, collection.masks, fill)
         if data.eval_images is not None:
             background.paint_background(data.eval_images, eval_masks, fill)
     if collection.masks is None:
-        data.backgrounds = pipeline.median_backgrounds(collection)
+        data.backgrounds = median_backgrounds(collection)
     logging.info("data (tfds %s): %d videos, %d frames (%d px), %d prior poses, %d evaluation images", name,
                  collection.num_videos, len(collection.frames), image_size, len(prior),
                  0 if data.eval_images is None else len(data.eval_images))
@@ -252,7 +252,7 @@ def _read_labelled_images(builder, split: str, image_size: int, max_images: int)
 
 def _prior(data_config, own_prior, image_size: int, name: str):
     """(skeleton, (P, K, 2) normalised poses): config.data.prior if set, else the dataset's second halves."""
-    if data_config.get("prior"):
+    if data_config.prior:
         prior_set = coco.read_coco_keypoints(os.path.expanduser(data_config.prior))
         skeleton = prior_set.skeleton
         poses = prior_set.normalized(image_size)[np.all(prior_set.visible, axis=1)]
@@ -262,21 +262,15 @@ def _prior(data_config, own_prior, image_size: int, name: str):
     else:
         raise DataError(f"config.data.prior is not set and {name} has no keypoints: give a COCO keypoints file of "
                         "unpaired poses (for faces: 68 landmarks, e.g. MultiPIE)")
-    if data_config.get("skeleton") and get_skeleton(data_config.skeleton).keypoint_names != skeleton.keypoint_names:
+    if data_config.skeleton and get_skeleton(data_config.skeleton).keypoint_names != skeleton.keypoint_names:
         raise DataError(f"the prior's skeleton {skeleton.name!r} is not the configured {data_config.skeleton!r}")
     if len(poses) == 0:
         raise DataError(f"no prior poses (with every keypoint visible) for {name}")
-    prior_size = int(data_config.get("prior_size", 0) or 0)
-    if prior_size:
-        if prior_size > len(poses):
-            raise DataError(f"prior_size={prior_size} but the prior has {len(poses)} poses")
-        rng = np.random.default_rng(data_config.get("prior_subset_seed", 0))
-        poses = poses[np.sort(rng.choice(len(poses), prior_size, replace=False))]
-    return skeleton, np.asarray(poses, np.float32)
+    return skeleton, np.asarray(subset_prior(poses, data_config, name), np.float32)
 
 
 def _skeleton(data_config, num_keypoints: int, name: str):
-    if data_config.get("skeleton"):
+    if data_config.skeleton:
         skeleton = get_skeleton(data_config.skeleton)
         if skeleton.num_keypoints != num_keypoints:
             raise DataError(f"{name}: {num_keypoints} keypoints, but config.data.skeleton={skeleton.name!r} has "

@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from keypoints_tf import build, workdirs
 from keypoints_tf.data import pipeline
+from keypoints_tf.data.letterbox import to_model_range
 from keypoints_tf.errors import ModelFileError
 from keypoints_tf.workdirs import checkpoints
 
@@ -45,11 +46,6 @@ def restore_workdir(workdir: str):
     if step == 0:
         raise ModelFileError(f"{workdir}: no checkpoint to draw with; train first (python -m keypoints_tf.train)")
     return config, data, model, step
-
-
-def to_model_images(frames: np.ndarray) -> tf.Tensor:
-    """(B, S, S, 3) uint8 -> float32 in [-1, 1]."""
-    return tf.cast(frames, tf.float32) * (2.0 / 255.0) - 1.0
 
 
 def to_uint8(images) -> np.ndarray:
@@ -91,11 +87,11 @@ def disentanglement_grid(model, data: pipeline.TrainingData, rows: int = 4, colu
         raise ValueError(f"rows and columns must be >= 1, got {rows} and {columns}")
     frames = data.videos.frames
     appearance_indices, source_indices, prior_indices = choose_frames(data, rows, columns, seed)
-    detected = model.detect(to_model_images(frames[source_indices]), training=False).numpy()  # (C1, K, 2)
+    detected = model.detect(to_model_range(frames[source_indices]), training=False).numpy()  # (C1, K, 2)
     poses = np.empty((columns,) + data.prior.shape[1:], np.float32)                            # (C, K, 2)
     poses[0::2], poses[1::2] = detected, data.prior[prior_indices]
     skeletons = model.render(poses)                                                           # (C, S, S, 1)
-    appearance = to_model_images(frames[appearance_indices])                                  # (R, S, S, 3)
+    appearance = to_model_range(frames[appearance_indices])                                  # (R, S, S, 3)
     cells = to_uint8(model.image_generator(tf.tile(skeletons, [rows, 1, 1, 1]),
                                            tf.repeat(appearance, columns, axis=0), training=False))
     header = to_uint8(skeletons)
@@ -119,12 +115,12 @@ def keypoint_edit_frames(model, data: pipeline.TrainingData, joint: str = "l_wri
         raise ValueError(f"num_frames must be >= 1, got {num_frames}")
     index = data.skeleton.index(joint)
     frame = data.videos.frames[np.random.default_rng(seed).integers(len(data.videos.frames))][None]  # (1, S, S, 3)
-    keypoints = model.detect(to_model_images(frame), training=False).numpy()                      # (1, K, 2)
+    keypoints = model.detect(to_model_range(frame), training=False).numpy()                      # (1, K, 2)
     angles = 2.0 * np.pi * np.arange(num_frames) / num_frames
     poses = np.repeat(keypoints, num_frames, axis=0)                                               # (T, K, 2)
     poses[:, index] += radius * np.stack([np.cos(angles) - 1.0, np.sin(angles)], axis=1)
     skeletons = model.render(poses.astype(np.float32))                                             # (T, S, S, 1)
-    drawn = model.image_generator(skeletons, tf.repeat(to_model_images(frame), num_frames, axis=0),
+    drawn = model.image_generator(skeletons, tf.repeat(to_model_range(frame), num_frames, axis=0),
                                   training=False)
     return np.concatenate([overlay(np.repeat(frame, num_frames, axis=0), skeletons.numpy()), to_uint8(drawn)],
                           axis=2)

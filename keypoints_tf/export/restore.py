@@ -69,6 +69,7 @@ class RestoredDetector:
         `num_frames` of its training frames; None (logged) where those frames cannot be read. Computed once."""
         if self._crop is False:
             from keypoints_tf.crop_region import calibrate
+            from keypoints_tf.data.letterbox import to_model_range
             from keypoints_tf.models import heatmap_confidence
             try:
                 frames = load_frames(self, num_frames)
@@ -78,8 +79,7 @@ class RestoredDetector:
                 return None
             keypoints, confidence = [], []
             for start in range(0, len(frames), 50):
-                outputs = self.network(tf.cast(frames[start:start + 50], tf.float32) * (2.0 / 255.0) - 1.0,
-                                       training=False)
+                outputs = self.network(to_model_range(frames[start:start + 50]), training=False)
                 keypoints.append((outputs["keypoints"].numpy() + 1.0) * (self.image_size / 2.0))
                 confidence.append(heatmap_confidence(outputs["heatmaps"]).numpy())
             self._crop = calibrate(np.concatenate(keypoints), np.concatenate(confidence), self.image_size)

@@ -3,9 +3,8 @@
 Only the detector is served (Phi and eta, or a distilled student), never the GAN wrapper. The graph has a
 fixed batch-1 input and keeps to ops the LiteRT GPU delegate runs: CAST, MUL/ADD/SUB, CONV_2D,
 DEPTHWISE_CONV_2D, PAD, RESIZE_BILINEAR, CONCATENATION, MEAN, SUM, SQUARED_DIFFERENCE, RSQRT, SQRT,
-TRANSPOSE, SOFTMAX, MAXIMUM/MINIMUM, PACK, all on tensors of rank <= 4. eta's instance normalisation is
-evaluated here per channel on the 4-D tensor: Keras' GroupNormalization reshapes to rank 5, which the GPU
-delegate does not take (same arithmetic, checked against the Keras layer by the tests).
+TRANSPOSE, SOFTMAX, MAXIMUM/MINIMUM, PACK, all on tensors of rank <= 4. The trained networks are served as
+they are: eta's instance normalisation (`keypoints_tf.models.layers.InstanceNormalization`) stays rank 4.
 """
 
 from __future__ import annotations
@@ -13,34 +12,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from keypoints_tf.models import heatmap_confidence, marginal_soft_argmax
-
-
-def instance_norm(features, epsilon: float):
-    """(B, H, W, C) -> (B, H, W, C): per-image, per-channel normalisation over H and W, rank 4 only."""
-    mean, variance = tf.nn.moments(features, axes=[1, 2], keepdims=True)   # (B, 1, 1, C)
-    inverse = tf.math.rsqrt(variance + epsilon)
-    return features * inverse - mean * inverse
-
-
-def _is_instance_norm(layer, channels) -> bool:
-    return (isinstance(layer, keras.layers.GroupNormalization) and layer.groups == channels
-            and layer.axis in (-1, 3))
-
-
-def _run_block(block, features):
-    """Runs a `keras.Sequential` block in inference mode, with rank-4 instance normalisation."""
-    for layer in block.layers:
-        if _is_instance_norm(layer, features.shape[-1]):
-            normalized = instance_norm(features, layer.epsilon)
-            if layer.scale:
-                normalized = normalized * tf.cast(layer.gamma, normalized.dtype)
-            if layer.center:
-                normalized = normalized + tf.cast(layer.beta, normalized.dtype)
-            features = normalized
-        else:
-            features = layer(features, training=False)
-    return features
+from keypoints_tf.data.letterbox import to_model_range
+from keypoints_tf.models import heatmap_confidence
 
 
 class ImageToKeypoints(keras.Model):
@@ -53,9 +26,8 @@ class ImageToKeypoints(keras.Model):
 
     Call:
         images: (B, S, S, 3) float32 in [-1, 1].
-        Returns ``{"keypoints": (B, K, 2) xy in [-1, 1], "heatmaps": (B, h, h, K) logits}``: the same
-        values as ``keypoint_regressor(image_to_skeleton(images))``, with eta's blocks run one layer at a
-        time so that instance normalisation stays rank 4.
+        Returns ``{"keypoints": (B, K, 2) xy in [-1, 1], "heatmaps": (B, h, h, K) logits}``:
+        ``keypoint_regressor(image_to_skeleton(images))`` in inference mode.
 
     Example:
         >>> phi, eta = build.build_detector_networks(config, num_keypoints=17)
@@ -71,12 +43,7 @@ class ImageToKeypoints(keras.Model):
         self.keypoint_regressor = keypoint_regressor
 
     def call(self, images, training=False):
-        skeletons = self.image_to_skeleton(images, training=False)      # (B, S, S, 1)
-        features = skeletons
-        for block in self.keypoint_regressor.encoder:
-            features = _run_block(block, features)                     # ... (B, h, h, 8w)
-        heatmaps = self.keypoint_regressor.heatmap_head(features)      # (B, h, h, K) float32
-        return {"keypoints": marginal_soft_argmax(heatmaps), "heatmaps": heatmaps}
+        return self.keypoint_regressor(self.image_to_skeleton(images, training=False), training=False)
 
 
 class ServingDetector(keras.Model):
@@ -102,7 +69,7 @@ class ServingDetector(keras.Model):
         self.network = network
 
     def call(self, image):
-        images = tf.cast(image, tf.float32) * (2.0 / 255.0) - 1.0      # (1, S, S, 3) in [-1, 1]
+        images = to_model_range(image)                                 # (1, S, S, 3) in [-1, 1]
         outputs = self.network(images, training=False)
         keypoints = (outputs["keypoints"] + 1.0) * (self.image_size / 2.0)  # (1, K, 2) input pixels
         confidence = heatmap_confidence(outputs["heatmaps"])           # (1, K) in [0, 1]

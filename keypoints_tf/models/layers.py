@@ -16,6 +16,7 @@ float32 outputs (heatmap logits, images) make their last layer with ``dtype="flo
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 
 NORMS = ("batch", "instance", "none")
 ACTIVATIONS = ("relu", "leaky_relu", None)
@@ -32,17 +33,48 @@ def normalization(norm: str, name: str | None = None):
     ``"batch"``: BatchNormalization(momentum=0.9, epsilon=1e-5) (PyTorch momentum 0.1), gamma N(1, 0.02),
     synchronized across replicas under a `tf.distribute` strategy, so that N replicas of B / N examples
     normalise like one replica of B (a no-op on one device).
-    ``"instance"``: InstanceNorm without affine, i.e. GroupNormalization with one group per channel.
+    ``"instance"``: `InstanceNormalization` (no affine parameters).
     """
     if norm == "batch":
         return keras.layers.BatchNormalization(
             momentum=0.9, epsilon=1e-5, synchronized=True,
             gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02), name=name)
     if norm == "instance":
-        return keras.layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=1e-5, name=name)
+        return InstanceNormalization(epsilon=1e-5, name=name)
     if norm == "none":
         return None
     raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+
+
+@keras.saving.register_keras_serializable(package="keypoints_tf")
+class InstanceNormalization(keras.layers.Layer):
+    """Per-image, per-channel normalisation over H and W, without affine parameters (the reference's
+    InstanceNorm): ``(x - mean) / sqrt(variance + epsilon)``.
+
+    The arithmetic of ``keras.layers.GroupNormalization(groups=-1, center=False, scale=False)`` (statistics in
+    float32, ``x * inv - mean * inv``), but on the rank-4 tensor: GroupNormalization reshapes to rank 5,
+    which the LiteRT GPU delegate does not take, so with this layer the trained network exports as it is
+    (MEAN, SQUARED_DIFFERENCE, RSQRT, MUL, SUB). It has no variables, like the layer it replaces, so
+    checkpoints are unchanged.
+
+    Call: (B, H, W, C) -> (B, H, W, C) in the layer's compute dtype.
+    """
+
+    def __init__(self, epsilon: float = 1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, features):
+        x = tf.cast(features, tf.float32)
+        mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)   # (B, 1, 1, C)
+        inverse = tf.math.rsqrt(variance + self.epsilon)
+        return tf.cast(x * inverse - mean * inverse, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 def conv(filters: int, kernel_size: int, strides: int = 1, use_bias: bool = True, dtype=None,
