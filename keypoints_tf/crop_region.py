@@ -45,7 +45,7 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from keypoints_tf.inference import Detection
+from keypoints_tf.detection import Detection
 
 LOST_TEXT = "no person tracked: whole frame"  # the overlay's words when there is no region (the app's too)
 THRESHOLD_RANGE = (0.05, 0.3)  # calibrated threshold: never above the usual 0.3, never down to noise

@@ -16,7 +16,6 @@ the centre of pixel (i, j) is (i + 0.5, j + 0.5). `.tflite` files run in `ai_edg
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import Optional
 
@@ -25,23 +24,9 @@ import numpy as np
 from keypoints_tf import contract as contract_lib
 from keypoints_tf import workdirs
 from keypoints_tf.data.letterbox import input_to_frame, letterbox
+from keypoints_tf.detection import Detection  # noqa: F401 (part of this module's API)
 from keypoints_tf.errors import DataError, ModelFileError
 from keypoints_tf.skeleton import Skeleton
-
-
-@dataclasses.dataclass
-class Detection:
-    """One image's keypoints.
-
-    Attributes:
-        keypoints: (K, 2) float32 continuous pixel coordinates of the image given to `detect`.
-        confidence: (K,) float32 in [0, 1] (how peaked each heatmap is; not calibrated).
-        input_keypoints: (K, 2) float32 the model's raw output, pixels of the S x S letterboxed input.
-    """
-
-    keypoints: np.ndarray
-    confidence: np.ndarray
-    input_keypoints: np.ndarray
 
 
 class Detector:
