@@ -31,7 +31,7 @@ setup(
         "py-cpuinfo>=9",  # CPU feature flags for train.precision="auto"
     ],
     extras_require={
-        "test": ["pytest>=8", "hypothesis>=6.100"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "hypothesis>=6.100"],
         # ONNX export and inference (export/export_onnx.py, keypoints_tf.load("model.onnx")). tf2onnx 1.16 pins
         # protobuf~=3.20, which TensorFlow 2.21 cannot use; 1.17 drops the pin and runs on NumPy 2.
         "onnx": ["tf2onnx>=1.17", "onnx>=1.17", "onnxruntime>=1.20"],

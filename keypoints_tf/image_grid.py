@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 import tensorflow as tf
 
+from keypoints_tf.data.letterbox import from_model_range
+
 
 def grid_rows(model, batch, num_rows: int = 6) -> np.ndarray:
     """(rows * S, 4 * S, 3) uint8 grid for the first `num_rows` pairs of `batch`."""
@@ -22,7 +24,7 @@ def grid_rows(model, batch, num_rows: int = 6) -> np.ndarray:
         x = tf.cast(x, tf.float32)
         if x.shape[-1] == 1:  # skeleton images are unbounded: show them in [-1, 1]
             x = tf.tile(tf.clip_by_value(x, -1.0, 1.0), [1, 1, 1, 3])
-        return np.clip((x.numpy() + 1.0) * 127.5, 0, 255).astype(np.uint8)
+        return from_model_range(x)
 
     columns = [to_rgb(t) for t in (images, skeletons, rendered, reconstructed)]
     return np.concatenate([np.concatenate(list(c), axis=0) for c in columns], axis=1)

@@ -58,3 +58,8 @@ def to_model_range(images):
     The one place this mapping lives: training batches, evaluation, export (inside the served graph,
     `keypoints_tf.contract` records it) and distillation all call it."""
     return tf.cast(images, tf.float32) * (2.0 / 255.0) - 1.0
+
+
+def from_model_range(images) -> np.ndarray:
+    """The inverse for pictures: float in [-1, 1] (any shape) -> uint8 pixels, values outside clipped."""
+    return np.clip((np.asarray(tf.cast(images, tf.float32)) + 1.0) * 127.5, 0, 255).astype(np.uint8)

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from keypoints_tf import build, workdirs
 from keypoints_tf.data import pipeline
-from keypoints_tf.data.letterbox import to_model_range
+from keypoints_tf.data.letterbox import from_model_range, to_model_range
 from keypoints_tf.errors import ModelFileError
 from keypoints_tf.workdirs import checkpoints
 
@@ -53,7 +53,7 @@ def to_uint8(images) -> np.ndarray:
     images = np.asarray(tf.cast(images, tf.float32))
     if images.shape[-1] == 1:
         images = np.repeat(images, 3, axis=-1)
-    return np.clip((images + 1.0) * 127.5, 0, 255).astype(np.uint8)
+    return from_model_range(images)
 
 
 def overlay(frames: np.ndarray, skeletons) -> np.ndarray:
