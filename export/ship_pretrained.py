@@ -56,7 +56,7 @@ def main(argv):
     if not f.name.replace("_", "").isalnum():
         raise OutputError(f"--name={f.name!r}: use letters, digits and _ only")
     target = os.path.join(pretrained.FOLDER, f"{f.name}.tflite")
-    if f.name in pretrained.index() and not f.overwrite:
+    if (f.name in pretrained.index() or os.path.exists(target)) and not f.overwrite:
         raise OutputError(f"{f.name!r} is already shipped ({target}); pass --overwrite to replace it")
     restored = restore_detector(f.workdir)
     with tempfile.TemporaryDirectory(dir=pretrained.FOLDER) as scratch:

@@ -65,9 +65,15 @@ def _swap_folder(partial: str, path: str):
     if not os.path.lexists(path):
         os.rename(partial, path)
         return
+    if not os.path.isdir(path) or os.path.islink(path):
+        raise OutputError(f"{path}: exists and is not a folder; refusing to replace it with one")
     old = partial + ".old"
     os.rename(path, old)
-    os.rename(partial, path)
+    try:
+        os.rename(partial, path)
+    except OSError:
+        os.rename(old, path)
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 

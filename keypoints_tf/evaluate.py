@@ -238,7 +238,11 @@ def evaluate_workdir(workdir: str, overrides: dict | None = None, regression: bo
     config = workdirs.load_config(workdir, overrides)
     data = pipeline.load_training_data(config.data, config.image_size)
     model = build.build_model(config, data.skeleton, config.train.batch_size)
-    step = checkpoints.TrainingState(model.checkpoint_objects(), config, workdir).restore_or_initialize()
+    # Read-only: a training run may be writing this workdir (TrainingState would tidy its checkpoints).
+    step = 0
+    if checkpoints.checkpoint_paths(workdirs.checkpoint_dir(workdir)):
+        step = checkpoints.checkpoint_step(
+            checkpoints.restore_from_workdir(workdir, model.checkpoint_objects(), config.image_size))
     if step == 0:
         logging.warning("%s has no checkpoint: evaluating an untrained model", workdir)
     metrics = Evaluator(model, data, config, model.reference_regressor).evaluate()

@@ -264,9 +264,7 @@ class _Run:
         self.progress.close()
         self.state.save(step)
         if not metrics or metrics.get("step") != step:
-            metrics = self.evaluator.evaluate()
-            metrics.update(step=step, minutes=self.history.minutes(time.time() - self.started))
-            self.history.add(metrics)
+            metrics = self._evaluate(step)
         metrics["history"] = self.history.entries
         if self.chief:
             evaluate.write_metrics(self.workdir, metrics)

@@ -496,3 +496,37 @@ def test_readme_says_what_to_trust_and_no_longer_promises_too_much():
     for phrase in ("only SavedModels you trust", "data only", "Python", "--overwrite", "--fresh", "SIGTERM"):
         assert phrase in section, phrase
     assert "loses nothing" not in readme
+
+
+# === Found in review: what else could be replaced or moved unasked ===
+
+def test_a_folder_output_never_takes_the_place_of_a_file(tmp_path):
+    from keypoints_tf import atomic
+    target = tmp_path / "world"
+    target.write_text("the user's file")
+    with pytest.raises(OutputError, match="exists and is not a folder"):
+        synthetic.write_world(str(target), synthetic.WorldConfig(size=32, videos=1, frames=2, prior=4, eval=2))
+    assert target.read_text() == "the user's file" and os.listdir(tmp_path) == ["world"]
+    with pytest.raises(OutputError, match="exists and is not a folder"), atomic.replacing(str(target)) as partial:
+        os.makedirs(partial)
+    assert target.read_text() == "the user's file" and os.listdir(tmp_path) == ["world"]
+
+
+def test_fresh_moves_only_a_workdir(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"jpeg")
+    with pytest.raises(OutputError, match="holds no config.json or checkpoints"):
+        safety.move_aside(str(folder))
+    assert os.listdir(tmp_path) == ["photos"]
+
+
+def test_evaluate_leaves_a_running_trainings_checkpoint_in_progress_alone(workdir_copy):
+    workdir_copy, _ = workdir_copy
+    in_progress = os.path.join(workdir_copy, "checkpoints", "ckpt-99_temp")  # what TF writes before renaming
+    os.makedirs(in_progress)
+    state_file = open(os.path.join(workdir_copy, "checkpoints", "checkpoint")).read()
+    metrics = evaluate.evaluate_workdir(workdir_copy)
+    assert metrics["step"] > 0 and np.isfinite(metrics["error"])
+    assert os.path.isdir(in_progress)
+    assert open(os.path.join(workdir_copy, "checkpoints", "checkpoint")).read() == state_file

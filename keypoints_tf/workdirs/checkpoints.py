@@ -141,7 +141,7 @@ class TrainingState:
 
     def restore_at_most(self, step: int) -> int | None:
         """Restores the newest readable checkpoint written at or before `step`; its step, or None."""
-        return self._restore([p for p in reversed(self.manager.checkpoints) if _checkpoint_step(p) <= step])
+        return self._restore([p for p in reversed(self.manager.checkpoints) if checkpoint_step(p) <= step])
 
     def _restore(self, candidates) -> int | None:
         if not candidates:
@@ -258,7 +258,7 @@ def _read_state(directory: str):
     return state
 
 
-def _checkpoint_step(path: str) -> int:
+def checkpoint_step(path: str) -> int:
     return int(path.rsplit("-", 1)[-1])
 
 

@@ -27,7 +27,7 @@ import signal
 import threading
 import time
 
-from keypoints_tf.errors import ModelFileError, TrainingError
+from keypoints_tf.errors import ModelFileError, OutputError, TrainingError
 from keypoints_tf.workdirs import CONFIG_FILE, checkpoint_dir, flatten, read_config
 from keypoints_tf.workdirs.checkpoints import checkpoints_on_disk
 
@@ -123,10 +123,12 @@ def move_aside(workdir: str) -> str | None:
     """Renames an existing, non-empty `workdir` to <workdir>.previous-<time>; returns the new name."""
     if not os.path.isdir(workdir) or not os.listdir(workdir):
         return None
-    with locked(workdir):  # refuses while another run uses it
-        pass
+    if not (has_results(workdir) or os.path.isfile(os.path.join(workdir, CONFIG_FILE))):
+        raise OutputError(f"{workdir}: --fresh moves a previous run aside, but this folder holds no config.json "
+                          "or checkpoints; refusing to move it: check --workdir")
     target = f"{os.path.normpath(workdir)}.previous-{time.strftime('%Y%m%d-%H%M%S')}"
-    os.rename(workdir, target)
+    with locked(workdir):  # refuses while another run uses it; renamed before anyone else can take it
+        os.rename(workdir, target)
     logging.warning("--fresh: moved the previous run in %s to %s", workdir, target)
     return target
 
