@@ -176,13 +176,14 @@ class KeypointGAN(keras.Model):
         self._apply(self.generator_optimizer, tape.gradient(loss, self.generator_variables),
                     [self.image_to_skeleton.trainable_variables, self.image_generator.trainable_variables])
         skeletons = tf.stop_gradient(skeletons)
+        real = self.render(data["prior_keypoints"])  # beta(p_bar): D's real examples and eta's inputs, drawn once
         with tf.GradientTape() as tape:
-            discriminator = self.discriminator_losses(data["prior_keypoints"], skeletons)
+            discriminator = self.discriminator_losses(real, skeletons)
             loss = self._average(discriminator["discriminator_loss"])
         self._apply(self.discriminator_optimizer, tape.gradient(loss, self.discriminator.trainable_variables),
                     [self.discriminator.trainable_variables])
         with tf.GradientTape() as tape:
-            regressor = self.regressor_losses(data["prior_keypoints"], skeletons)
+            regressor = self.regressor_losses(data["prior_keypoints"], real, skeletons)
             loss = self._average(regressor["regressor_loss"])
         self._apply(self.regressor_optimizer, tape.gradient(loss, self.keypoint_regressor.trainable_variables),
                     [self.keypoint_regressor.trainable_variables])
@@ -228,18 +229,19 @@ class KeypointGAN(keras.Model):
                 "equivariance_loss": equivariance, "cycle_loss": cycle, "keypoint_spread": keypoint_spread(keypoints),
                 "prior_spread": keypoint_spread(prior_keypoints)}, skeletons
 
-    def discriminator_losses(self, prior_keypoints, skeletons):
+    def discriminator_losses(self, real, skeletons):
         """D's per-example LSGAN terms: real skeletons beta(p_bar) of prior poses vs pooled fakes y."""
         fake = self.image_pool(skeletons)
-        real_term = losses.least_squares_real(self.discriminator(self.render(prior_keypoints), training=True))
+        real_term = losses.least_squares_real(self.discriminator(real, training=True))
         fake_term = losses.least_squares_fake(self.discriminator(fake, training=True))
         return {"discriminator_loss": 0.5 * (real_term + fake_term), "discriminator_real": real_term,
                 "discriminator_fake": fake_term}
 
-    def regressor_losses(self, prior_keypoints, skeletons):
-        """eta's per-example loss: 0.9 * regression of rendered prior poses + 0.1 * re-rendering of y."""
+    def regressor_losses(self, prior_keypoints, real, skeletons):
+        """eta's per-example loss: 0.9 * regression of the rendered prior poses `real` = beta(p_bar) + 0.1 *
+        re-rendering of y."""
         prior_error = losses.keypoint_mse(
-            self.keypoint_regressor(self.render(prior_keypoints), training=True)["keypoints"], prior_keypoints)
+            self.keypoint_regressor(real, training=True)["keypoints"], prior_keypoints)
         rerendered = self.render(self.keypoint_regressor(skeletons, training=True)["keypoints"])
         render_error = losses.image_mse(rerendered, skeletons)                # (b,)
         return {"regressor_loss": self.regressor_prior_weight * prior_error

@@ -67,8 +67,6 @@ def median_backgrounds(collection: videos.VideoCollection, max_frames: int = 50)
     return out
 
 
-
-
 def subset_prior(poses: np.ndarray, data_config, where: str) -> np.ndarray:
     """config.data.prior_size (0 = every pose) poses drawn once with config.data.prior_subset_seed, in order."""
     if data_config.prior_size:

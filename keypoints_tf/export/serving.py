@@ -30,7 +30,7 @@ class ImageToKeypoints(keras.Model):
         ``keypoint_regressor(image_to_skeleton(images))`` in inference mode.
 
     Example:
-        >>> phi, eta = build.build_detector_networks(config, num_keypoints=17)
+        >>> phi, eta = keypoints_tf.models.build_detector_networks(config, num_keypoints=17)
         >>> detector = ImageToKeypoints(phi, eta)
         >>> detector(tf.zeros((1, 64, 64, 3)))["keypoints"].shape
         TensorShape([1, 17, 2])
