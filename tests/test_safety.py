@@ -160,8 +160,10 @@ def test_a_torn_state_file_resumes_from_the_newest_checkpoint_and_is_rebuilt(wor
     state_file = os.path.join(workdir, "checkpoints", "checkpoint")
     text = open(state_file, "rb").read()
     open(state_file, "wb").write(text[:len(text) // 2])
+    assert evaluate.evaluate_workdir(workdir)["step"] == _total(config)  # read-only: the file is left as it is
+    assert open(state_file, "rb").read() == text[:len(text) // 2]
     with caplog.at_level("WARNING"):
-        assert evaluate.evaluate_workdir(workdir)["step"] == _total(config)  # TrainingState, as train restores
+        assert train.train_and_evaluate(config, workdir)["step"] == _total(config)  # finished: nothing retrained
     assert "rebuilt it from the 3 checkpoints on disk" in caplog.text
     assert tf.train.latest_checkpoint(os.path.dirname(state_file)).endswith(f"ckpt-{_total(config)}")
 
