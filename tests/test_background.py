@@ -109,6 +109,30 @@ def test_a_moving_camera_gives_no_masks_and_says_so(tmp_path, monkeypatch, caplo
     assert "camera moves" in caplog.text and "writing no masks" in caplog.text
 
 
+def test_a_textured_figure_in_a_plain_static_scene_still_gets_masks(tmp_path):
+    """Its corners are most of the frame's corners and they move, but the scene does not: the background holds."""
+    ramp = np.linspace(60, 180, WIDTH).astype(np.uint8)
+    scene = np.repeat(np.repeat(ramp[None, :, None], HEIGHT, 0), 3, 2)  # a plain wall: no corners of its own
+    checks = np.where((np.indices((HEIGHT, WIDTH)).sum(0) // 6) % 2 == 0, 30, 230).astype(np.uint8)
+    writer = cv2.VideoWriter(str(tmp_path / "wall.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (WIDTH, HEIGHT))
+    truth = []
+    for t in range(FRAMES):
+        mask = _figure_mask(t)
+        frame = scene.copy()
+        frame[mask > 0] = np.roll(checks, 4 * t, axis=1)[mask > 0, None]  # the checked shirt moves with the figure
+        writer.write(frame)
+        truth.append(mask)
+    writer.release()
+    sampler = background.BackgroundSampler(FRAMES)
+    frames = list(_read_all(tmp_path / "wall.avi"))
+    for index, frame in enumerate(frames):
+        sampler.add(index, frame)
+    assert np.median([background.camera_motion(pair) for pair in sampler.pairs]) > sampler.settings.max_shift
+    model = sampler.background()  # raised MovingCameraError when the corners' shift alone decided
+    ious = [background.mask_iou(background.foreground_mask(f, model), m) for f, m in zip(frames, truth)]
+    assert np.mean(ious) >= 0.8, ious
+
+
 def test_central_figure_drops_a_passer_by():
     mask = np.zeros((64, 64), np.uint8)
     cv2.rectangle(mask, (26, 8), (38, 60), 255, -1)     # the tracked person, centred

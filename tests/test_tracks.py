@@ -85,3 +85,41 @@ def test_vtest_first_frames(tmp_path):
     assert collection.num_videos == len(summary["tracks"])
     assert list(collection.video_lengths()) == [t["num_frames"] for t in summary["tracks"]]
     assert collection.frames.std() > 10  # real image content, not padding
+
+
+def test_given_squares_are_cropped_with_masks_and_an_existing_out_is_kept(tmp_path):
+    """`--squares`: crops and masks of given tracks, no detection; a second run refuses to replace --out."""
+    import cv2
+    from keypoints_tf.errors import OutputError
+    rng = np.random.default_rng(0)
+    scene = rng.integers(0, 256, (60, 120, 3)).astype(np.uint8)
+    scene = cv2.resize(cv2.resize(scene, (30, 15), interpolation=cv2.INTER_AREA), (120, 60))  # coarse clutter
+    video = str(tmp_path / "walk.avi")
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*"MJPG"), 10, (120, 60))
+    for t in range(20):
+        frame = scene.copy()
+        cv2.rectangle(frame, (10 + 4 * t, 15), (22 + 4 * t, 50), (255, 0, 255), -1)  # the walker
+        writer.write(frame)
+    writer.release()
+    squares = {"tracks": [{"name": "walker", "first_frame": 2,
+                           "squares": [[4 * t - 4, 5, 50] for t in range(2, 18)]}]}
+    (tmp_path / "squares.json").write_text(json.dumps(squares))
+    out = tmp_path / "clips"
+    args = ["--video", video, "--out", str(out), "--squares", str(tmp_path / "squares.json"), "--size", "32"]
+    summary = tracks.main(args)
+    assert summary["masks"] is not None and summary["tracks"][0]["num_frames"] == 16
+    collection = read_videos(str(out), 32, masks_folder=str(out / "masks"))
+    assert collection.num_videos == 1 and collection.masks is not None
+    mask = collection.masks[0, ..., 0]  # the walker: the centre column of the crop is foreground
+    assert mask[8:28, 14:18].mean() > 200 and mask[:, :4].max() == 0
+    with pytest.raises(OutputError, match="already exists"):
+        tracks.main(args)
+    assert tracks.main(args + ["--overwrite"])["tracks"][0]["name"] == "walker"
+    (tmp_path / "bad.json").write_text(json.dumps({"tracks": [{"first_frame": 0, "squares": [[0, 0]]}]}))
+    with pytest.raises(DataError, match="not a squares file"):
+        tracks.main(["--video", video, "--out", str(tmp_path / "x"), "--squares", str(tmp_path / "bad.json")])
+    late = {"tracks": [{"first_frame": 15, "squares": [[0, 0, 20]] * 10}]}
+    (tmp_path / "late.json").write_text(json.dumps(late))
+    with pytest.raises(DataError, match="has 20 frames"):
+        tracks.main(["--video", video, "--out", str(tmp_path / "y"), "--squares", str(tmp_path / "late.json")])
+    assert not os.path.exists(tmp_path / "y")  # a failed run leaves nothing under the name

@@ -13,8 +13,11 @@ Raw footage has none, but a fixed camera sees the same background in every frame
    not part of the figure.
 
 Where the camera moves the median is no background. `camera_motion` measures the global shift between
-frames (the median motion of tracked corners); `BackgroundSampler.background` raises `MovingCameraError` when the median shift is above
-`max_shift` px per frame, and the caller (`keypoints_tf.data.tracks`) then writes no masks and logs a
+frames (the median motion of tracked corners). In a plain scene most corners can lie on the moving person, so a
+large shift alone is not proof: the camera counts as moving when the shift is above `max_shift` px per frame
+**and** the median sampled frame differs from the median background in more than `max_foreground` of its
+pixels (a panned scene differs almost everywhere, a person in a static one covers a small part).
+`BackgroundSampler.background` then raises `MovingCameraError`, and the caller (`keypoints_tf.data.tracks`) then writes no masks and logs a
 warning (training falls back to the clip-median foreground weight of configs/custom.py).
 
 Masks are uint8, 255 = foreground, 0 = background, the size of the frame (or of the crop).
@@ -45,7 +48,9 @@ class BackgroundSettings:
         threshold: a pixel is foreground when its largest channel differs from the background by more.
         blur: Gaussian blur (kernel side, px, odd; 0 = none) before differencing.
         open_size, close_size: elliptical kernels (px) of the opening (removes specks) and closing (joins parts).
-        max_shift: median global shift between consecutive frames (px) above which the camera counts as moving.
+        max_shift: median global shift between consecutive frames (px) above which the camera may be moving ...
+        max_foreground: ... and counts as moving when, besides, the median frame's foreground (pixels differing
+            from the background by more than `threshold`) is a larger fraction of the frame than this.
         centre_fraction: `central_figure` keeps the components that reach the central box of this fraction of the crop.
         band_fraction: ... and only within the central vertical band of this fraction of the crop's width (cuts
             off a neighbour walking beside the tracked person, whose blob merges with theirs).
@@ -57,6 +62,7 @@ class BackgroundSettings:
     open_size: int = 3
     close_size: int = 9
     max_shift: float = 0.5
+    max_foreground: float = 0.3
     centre_fraction: float = 0.25
     band_fraction: float = 0.7
 
@@ -107,11 +113,18 @@ class BackgroundSampler:
         """(H, W, 3) uint8 median background; MovingCameraError where the camera moves."""
         if len(self.samples) < 3:
             raise DataError(f"a background model needs at least 3 frames, got {len(self.samples)}")
+        settings = self.settings
+        model = np.median(np.stack(self.samples), axis=0).astype(np.uint8)
         shift = float(np.median([camera_motion(pair) for pair in self.pairs])) if self.pairs else 0.0
-        if shift > self.settings.max_shift:
-            raise MovingCameraError(f"the camera moves (median global shift {shift:.2f} px per frame, more than "
-                                    f"{self.settings.max_shift}): a temporal median is not its background")
-        return np.median(np.stack(self.samples), axis=0).astype(np.uint8)
+        if shift > settings.max_shift:
+            covered = float(np.median([(_difference(frame, model, settings.blur) > settings.threshold).mean()
+                                       for frame in self.samples]))
+            if covered > settings.max_foreground:
+                raise MovingCameraError(
+                    f"the camera moves (median global shift {shift:.2f} px per frame, more than {settings.max_shift}, "
+                    f"and {covered:.0%} of a frame differs from the median, more than {settings.max_foreground:.0%}): "
+                    "a temporal median is not its background")
+        return model
 
 
 def foreground_mask(frame: np.ndarray, background: np.ndarray,
@@ -119,17 +132,20 @@ def foreground_mask(frame: np.ndarray, background: np.ndarray,
     """(H, W, 3) uint8 frame and background -> (H, W) uint8 mask, 255 = foreground."""
     if frame.shape != background.shape:
         raise DataError(f"frame {frame.shape} and background {background.shape} differ in size")
-    a, b = frame, background
-    if settings.blur:
-        a = cv2.GaussianBlur(a, (settings.blur, settings.blur), 0)
-        b = cv2.GaussianBlur(b, (settings.blur, settings.blur), 0)
-    difference = cv2.absdiff(a, b).max(axis=2)
-    mask = np.where(difference > settings.threshold, 255, 0).astype(np.uint8)
+    mask = np.where(_difference(frame, background, settings.blur) > settings.threshold, 255, 0).astype(np.uint8)
     if settings.open_size:
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _ellipse(settings.open_size))
     if settings.close_size:
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, _ellipse(settings.close_size))
     return fill_holes(mask)
+
+
+def _difference(frame: np.ndarray, background: np.ndarray, blur: int) -> np.ndarray:
+    """(H, W) largest per-channel absolute difference, after a `blur` px Gaussian (0 = none) on both."""
+    if blur:
+        frame = cv2.GaussianBlur(frame, (blur, blur), 0)
+        background = cv2.GaussianBlur(background, (blur, blur), 0)
+    return cv2.absdiff(frame, background).max(axis=2)
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:

@@ -1,7 +1,10 @@
 """Raw video -> object-centred clips of people, in the bring-your-own video format.
 
     python -m keypoints_tf.data.tracks --video vtest.avi --out clips/ [--size 128 --margin 0.1 --min-length 20
-        --stride 2 --detect-height 720 --max-frames N --no-masks]
+        --stride 2 --detect-height 720 --max-frames N --no-masks --squares FILE --overwrite]
+
+With ``--squares FILE`` steps 1-4 are skipped: the tracks' crop squares are given (an earlier tracks.json, or
+boxes from your own detector turned into squares), and only the crops and masks are written.
 
 Steps:
 1. **Detect** people with OpenCV's HOG people detector (`cv2.HOGDescriptor_getDefaultPeopleDetector()`, no
@@ -41,6 +44,7 @@ import cv2
 import numpy as np
 
 from keypoints_tf.crop_region import cut_square
+from keypoints_tf import atomic
 from keypoints_tf.data import background, videos
 
 from keypoints_tf.errors import DataError
@@ -275,6 +279,71 @@ def crop_square(frame: np.ndarray, square, size: int) -> np.ndarray:
     return cv2.resize(canvas, (size, size), interpolation=interpolation)
 
 
+# === Crops and masks ===
+
+def crop_video(video: str, tracks: list, frames_dir: str, masks_dir: Optional[str] = None, size: int = 128,
+               backdrop: Optional[np.ndarray] = None,
+               mask_settings: background.BackgroundSettings = background.BackgroundSettings()):
+    """Writes each track's crops to FRAMES_DIR/NAME/NNNNNN.png and, given `masks_dir` and the video's `backdrop`
+    (its median background), the tracked person's foreground masks to MASKS_DIR/NAME/NNNNNN.png.
+
+    tracks: [{"name": str, "first_frame": int, "squares": (L, 3) [x0, y0, side] in frame pixels}, ...].
+    """
+    masks_dir = masks_dir if backdrop is not None else None
+    by_frame = {}
+    for track in tracks:
+        os.makedirs(os.path.join(frames_dir, track["name"]), exist_ok=True)
+        if masks_dir:
+            os.makedirs(os.path.join(masks_dir, track["name"]), exist_ok=True)
+        for n, square in enumerate(track["squares"]):
+            by_frame.setdefault(int(track["first_frame"]) + n, []).append((track["name"], n, square))
+    capture = open_video(video)
+    try:
+        for index in range(max(by_frame, default=-1) + 1):
+            ok, frame = capture.read()
+            if not ok:
+                raise DataError(f"{video}: frame {index} is needed by a track but could not be decoded")
+            if index not in by_frame:
+                continue
+            mask = background.foreground_mask(frame, backdrop, mask_settings) if masks_dir else None
+            for name, n, square in by_frame[index]:
+                _write_png(os.path.join(frames_dir, name, f"{n:06d}.png"), crop_square(frame, square, size))
+                if mask is not None:
+                    _write_png(os.path.join(masks_dir, name, f"{n:06d}.png"),
+                               background.central_figure(crop_square(mask, square, size), mask_settings))
+    finally:
+        capture.release()
+
+
+def background_sampler(video: str, max_frames: Optional[int] = None,
+                       settings: background.BackgroundSettings = background.BackgroundSettings()):
+    """A `background.BackgroundSampler` sized for the video's frame count (frames are offered by the caller)."""
+    capture = open_video(video)
+    expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    capture.release()
+    expected = min(expected, max_frames) if max_frames and expected else (expected or max_frames or 1000)
+    return background.BackgroundSampler(expected, settings)
+
+
+def video_background(sampler: background.BackgroundSampler, video: str) -> Optional[np.ndarray]:
+    """The sampled video's median background, or None (with a logged warning) where the camera moves."""
+    try:
+        return sampler.background()
+    except background.MovingCameraError as e:
+        background.log_moving_camera(video, e)
+        return None
+
+
+def _masks_summary(backdrop, mask_settings):
+    return dataclasses.asdict(mask_settings) if backdrop is not None else None
+
+
+def _tracks_summary(tracks):
+    return [{"name": t["name"], "first_frame": int(t["first_frame"]), "num_frames": len(t["squares"]),
+             **{k: v for k, v in t.items() if k in ("num_detections", "mean_score")},
+             "squares": np.asarray(t["squares"]).tolist()} for t in tracks]
+
+
 # === The whole pipeline ===
 
 def extract_tracks(video: str, out: str, size: int = 128, margin: float = 0.1, min_length: int = 20,
@@ -290,70 +359,98 @@ def extract_tracks(video: str, out: str, size: int = 128, margin: float = 0.1, m
     if min_length < 2:
         raise DataError(f"min_length must be >= 2 (a clip needs two frames for a pair), got {min_length}")
     start = time.time()
-    sampler = None
-    if masks:
-        capture = open_video(video)
-        expected = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        capture.release()
-        expected = min(expected, max_frames) if max_frames and expected else (expected or max_frames or 1000)
-        sampler = background.BackgroundSampler(expected, mask_settings)
+    sampler = background_sampler(video, max_frames, mask_settings) if masks else None
     detections, num_frames, frame_size, fps = detect_video(video, settings, max_frames,
                                                            on_frame=sampler.add if sampler else None)
     detect_seconds = time.time() - start
-    backdrop = None
-    if sampler is not None:
-        try:
-            backdrop = sampler.background()
-        except background.MovingCameraError as e:
-            background.log_moving_camera(video, e)
-    tracks = link_detections(detections, settings)
+    backdrop = video_background(sampler, video) if sampler else None
+    linked = link_detections(detections, settings)
     kept = []
-    for track in tracks:
+    for track in linked:
         if len(track.frames) < settings.min_hits:
             continue
         frames, centres, heights = smooth_track(track, settings)
         if len(frames) >= min_length:
-            kept.append((track, frames, crop_squares(centres, heights, margin)))
+            kept.append({"name": f"track_{len(kept):03d}", "first_frame": int(frames[0]),
+                         "num_detections": len(track.frames), "mean_score": round(float(np.mean(track.scores)), 3),
+                         "squares": crop_squares(centres, heights, margin)})
     os.makedirs(out, exist_ok=True)
-    names = [f"track_{i:03d}" for i in range(len(kept))]
-    masks_dir = os.path.join(out, "masks") if backdrop is not None else None
-    by_frame = {}
-    for name, (_, frames, squares) in zip(names, kept):
-        os.makedirs(os.path.join(out, name), exist_ok=True)
-        if masks_dir:
-            os.makedirs(os.path.join(masks_dir, name), exist_ok=True)
-        for n, (frame, square) in enumerate(zip(frames, squares)):
-            by_frame.setdefault(int(frame), []).append((name, n, square))
-    capture = open_video(video)
-    try:
-        for index in range(max(by_frame, default=-1) + 1):
-            ok, frame = capture.read()
-            if not ok:
-                raise DataError(f"{video}: frame {index} decoded in the first pass but not in the second")
-            if index not in by_frame:
-                continue
-            mask = background.foreground_mask(frame, backdrop, mask_settings) if masks_dir else None
-            for name, n, square in by_frame[index]:
-                _write_png(os.path.join(out, name, f"{n:06d}.png"), crop_square(frame, square, size))
-                if mask is not None:
-                    _write_png(os.path.join(masks_dir, name, f"{n:06d}.png"),
-                               background.central_figure(crop_square(mask, square, size), mask_settings))
-    finally:
-        capture.release()
+    crop_video(video, kept, out, os.path.join(out, "masks"), size, backdrop, mask_settings)
     summary = {
         "video": os.path.abspath(video), "num_frames": num_frames, "frame_size": list(frame_size), "fps": fps,
         "size": size, "margin": margin, "min_length": min_length, "settings": dataclasses.asdict(settings),
-        "masks": dataclasses.asdict(mask_settings) if masks_dir else None,
-        "num_detections": int(sum(len(d) for d in detections.values())), "num_raw_tracks": len(tracks),
+        "masks": _masks_summary(backdrop, mask_settings),
+        "num_detections": int(sum(len(d) for d in detections.values())), "num_raw_tracks": len(linked),
         "detect_seconds": round(detect_seconds, 2), "seconds": round(time.time() - start, 2),
-        "tracks": [{"name": name, "first_frame": int(frames[0]), "num_frames": len(frames),
-                    "num_detections": len(track.frames), "mean_score": round(float(np.mean(track.scores)), 3),
-                    "squares": squares.tolist()}
-                   for name, (track, frames, squares) in zip(names, kept)],
+        "tracks": _tracks_summary(kept),
     }
     with open(os.path.join(out, "tracks.json"), "w") as f:
         json.dump(summary, f)
     return summary
+
+
+def read_squares(path: str) -> list:
+    """Tracks given as crop squares (a tracks.json of an earlier run, or boxes from your own detector):
+    ``{"tracks": [{"first_frame": F, "squares": [[x0, y0, side], ...], "name": optional}, ...]}``."""
+    try:
+        with open(path) as f:
+            given = json.load(f)["tracks"]
+        tracks = []
+        for i, track in enumerate(given):
+            squares = np.asarray(track["squares"], np.float64)
+            first = int(track["first_frame"])
+            if squares.ndim != 2 or squares.shape[1] != 3 or len(squares) < 2 or first < 0:
+                raise ValueError(f"track {i}: expected first_frame >= 0 and at least two [x0, y0, side] squares")
+            if (squares[:, 2] < 2).any():
+                raise ValueError(f"track {i}: every square side must be >= 2 px")
+            tracks.append({"name": str(track.get("name", f"track_{i:03d}")), "first_frame": first,
+                           "squares": np.round(squares).astype(np.int64)})
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise DataError(f"{path}: not a squares file ({e}); expected "
+                        '{"tracks": [{"first_frame": F, "squares": [[x0, y0, side], ...]}, ...]}') from None
+    names = [t["name"] for t in tracks]
+    if len(set(names)) != len(names) or any(os.sep in n or n in ("", ".", "..", "masks") for n in names):
+        raise DataError(f"{path}: track names must be unique folder names other than 'masks', got {names}")
+    return tracks
+
+
+def crop_tracks(video: str, tracks: list, out: str, size: int = 128, masks: bool = True,
+                mask_settings: background.BackgroundSettings = background.BackgroundSettings()) -> dict:
+    """Crops given tracks (`read_squares`) without detecting: OUT/NAME/..., OUT/masks/NAME/... and tracks.json."""
+    start = time.time()
+    backdrop, num_frames, frame_size = None, 0, None
+    sampler = background_sampler(video, None, mask_settings) if masks else None
+    for num_frames, frame in enumerate(_bgr_frames(video), start=1):
+        frame_size = (frame.shape[1], frame.shape[0])
+        if sampler:
+            sampler.add(num_frames - 1, frame)
+    if num_frames == 0:
+        raise DataError(f"{video}: no frame could be decoded")
+    last = max((t["first_frame"] + len(t["squares"]) for t in tracks), default=0)
+    if last > num_frames:
+        raise DataError(f"{video}: a track reaches frame {last - 1} but the video has {num_frames} frames")
+    backdrop = video_background(sampler, video) if sampler else None
+    os.makedirs(out, exist_ok=True)
+    crop_video(video, tracks, out, os.path.join(out, "masks"), size, backdrop, mask_settings)
+    summary = {"video": os.path.abspath(video), "num_frames": num_frames, "frame_size": list(frame_size),
+               "size": size, "masks": _masks_summary(backdrop, mask_settings),
+               "seconds": round(time.time() - start, 2), "tracks": _tracks_summary(tracks)}
+    with open(os.path.join(out, "tracks.json"), "w") as f:
+        json.dump(summary, f)
+    return summary
+
+
+def _bgr_frames(video: str):
+    """Yields the video's (H, W, 3) uint8 frames as OpenCV decodes them (BGR, the order the masks are made in)."""
+    capture = open_video(video)
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return
+            yield frame
+    finally:
+        capture.release()
 
 
 def _write_png(path: str, image: np.ndarray):
@@ -379,6 +476,10 @@ def parse_args(argv):
     parser.add_argument("--masks", action=argparse.BooleanOptionalAction, default=True,
                         help="write foreground masks of each tracked person to OUT/masks (static camera; "
                              "default on, --no-masks to skip)")
+    parser.add_argument("--squares", help="crop these tracks instead of detecting people: a JSON file "
+                        '{"tracks": [{"first_frame": F, "squares": [[x0, y0, side], ...]}, ...]} (an earlier '
+                        "tracks.json, or boxes from your own detector)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     return parser.parse_args(argv)
 
 
@@ -387,10 +488,20 @@ def main(argv=None):
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.stride < 1:
         raise DataError(f"--stride must be >= 1, got {args.stride}")
+    atomic.check_output(args.out, args.overwrite, inputs=[args.video, args.squares])
+    if args.squares:
+        given = read_squares(args.squares)
+        with atomic.replacing(args.out) as partial:
+            summary = crop_tracks(args.video, given, partial, size=args.size, masks=args.masks)
+        logging.info("cropped %d given track(s) of %s in %.1f s; wrote %s", len(given), args.video,
+                     summary["seconds"], args.out)
+        return summary
     settings = dataclasses.replace(TrackerSettings(), stride=args.stride, max_gap=args.max_gap,
                                    detect_height=args.detect_height or None)
-    summary = extract_tracks(args.video, args.out, size=args.size, margin=args.margin, min_length=args.min_length,
-                             settings=settings, max_frames=args.max_frames, masks=args.masks)
+    with atomic.replacing(args.out) as partial:
+        summary = extract_tracks(args.video, partial, size=args.size, margin=args.margin,
+                                 min_length=args.min_length, settings=settings, max_frames=args.max_frames,
+                                 masks=args.masks)
     lengths = sorted((t["num_frames"] for t in summary["tracks"]), reverse=True)
     logging.info("%d track(s) of >= %d frames from %d frames (%d detections) in %.1f s (detection %.1f s); "
                  "lengths %s; wrote %s", len(lengths), args.min_length, summary["num_frames"],
