@@ -170,7 +170,7 @@ def main():
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     args = parser.parse_args()
     atomic.check_output(args.out, args.overwrite)
-    with atomic.replacing(args.out) as partial:
+    with atomic.replacing(args.out, args.overwrite) as partial:
         summary = write_world(partial, args)
     print(json.dumps(summary, indent=2))
 

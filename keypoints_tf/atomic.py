@@ -7,6 +7,7 @@ nothing, plus at most a hidden ``.NAME.partial-PID`` sibling; never half a file 
     check_output(path, overwrite, inputs=[source])   # refuses an existing output or one that is an input
     with replacing(path) as partial:                 # write `partial` (a file or a folder)
         ...                                          # renamed onto `path` when the block ends without error
+    with replacing(path, overwrite=False) as partial:  # ... and never onto an output that appeared meanwhile
     write_json(path, value)                          # the same for small files, flushed to disk first
     write_together({model: data, contract: text})    # several files, renamed only once all are written
 """
@@ -45,20 +46,47 @@ def partial_path(path: str) -> str:
 
 
 @contextlib.contextmanager
-def replacing(path: str):
+def replacing(path: str, overwrite: bool = True):
     """Yields a temporary sibling path to write (a file or a folder); it replaces `path` when the block
-    succeeds and is removed when it raises."""
+    succeeds and is removed when it raises.
+
+    With `overwrite` False, `path` is also checked when the block ends: an output that appeared there while
+    this one was being written (another run) is kept, and the new one is left beside it as
+    ``NAME.new-PID.EXT`` (OutputError naming both), so neither run's work is lost.
+    """
     partial = partial_path(path)
     os.makedirs(os.path.dirname(partial), exist_ok=True)
     _remove(partial)
     try:
         yield partial
-        if os.path.isdir(partial):
+        if not os.path.lexists(partial):
+            return
+        if not overwrite:
+            _place_new(partial, path)
+        elif os.path.isdir(partial):
             _swap_folder(partial, path)
-        elif os.path.exists(partial):
+        else:
             os.replace(partial, path)
     finally:
         _remove(partial)
+
+
+def _place_new(partial: str, path: str):
+    """Renames `partial` to `path` only where nothing is there; otherwise keeps it as NAME.new-PID.EXT."""
+    try:
+        if os.path.isdir(partial):
+            if os.path.lexists(path):  # (no atomic no-replace rename for folders in the standard library)
+                raise FileExistsError(path)
+            os.rename(partial, path)
+        else:
+            os.link(partial, path)  # fails, atomically, where `path` exists
+            os.remove(partial)
+    except FileExistsError:
+        stem, extension = os.path.splitext(path)
+        kept = f"{stem}.new-{os.getpid()}{extension}"
+        os.rename(partial, kept)
+        raise OutputError(f"{path}: appeared while this run was writing it and was kept; this run's output is "
+                          f"{kept}") from None
 
 
 def _swap_folder(partial: str, path: str):

@@ -169,9 +169,9 @@ def run(detector, input_path: str, output: str, json_path: str | None = None, th
             "coordinates": "continuous pixels: pixel (i, j) is centred at (i + 0.5, j + 0.5)"}
     json_in_folder = kind == "folder" and json_path and _inside(json_path, target)  # moves in with the folder
     with contextlib.ExitStack() as stack:
-        json_partial = stack.enter_context(atomic.replacing(json_path)) if json_path and not json_in_folder \
+        json_partial = stack.enter_context(atomic.replacing(json_path, overwrite)) if json_path and not json_in_folder \
             else None
-        partial = stack.enter_context(atomic.replacing(target))
+        partial = stack.enter_context(atomic.replacing(target, overwrite))
         if kind == "folder":
             os.makedirs(partial)
         if json_in_folder:

@@ -28,7 +28,8 @@ from keypoints_tf import metrics as metrics_lib
 from keypoints_tf.data.letterbox import to_model_range
 from keypoints_tf.export.restore import STUDENT, restore_detector
 from keypoints_tf.student import StudentDetector
-from keypoints_tf.workdirs import checkpoints
+from keypoints_tf.errors import OutputError
+from keypoints_tf.workdirs import checkpoints, safety
 
 
 def marginal_cross_entropy(teacher_heatmaps, student_heatmaps):
@@ -72,11 +73,19 @@ def resolve_config(config, teacher):
 def distill(config, workdir: str) -> dict:
     """Trains (or resumes) a student in `workdir` from the detector of the workdir `config.teacher`
     (`config`: configs/distill.py); returns its metrics."""
-    from keypoints_tf.data import pipeline
     if not config.teacher:
         raise ValueError("config.teacher: set it to a trained workdir (--config.teacher=runs/synthetic)")
+    if atomic.same_path(workdir, config.teacher):
+        raise OutputError(f"{workdir}: this is the teacher's workdir (config.teacher); the student needs its own "
+                          "--workdir")
     teacher = restore_detector(config.teacher)
     config = resolve_config(config, teacher)
+    with safety.guarded(workdir, config):  # one run per workdir, and only the config it was started with
+        return _distill(config, teacher, workdir)
+
+
+def _distill(config, teacher, workdir: str) -> dict:
+    from keypoints_tf.data import pipeline
     size, train = config.image_size, config.train
     data = pipeline.load_training_data(teacher.data_config, teacher.image_size)
     frames = data.videos.frames                                                     # (N, S_t, S_t, 3) uint8

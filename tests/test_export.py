@@ -428,6 +428,17 @@ def test_student_distills_for_two_steps_and_exports(exported, tmp_path):
     from_tflite = keypoints_tf.load(str(tmp_path / "student.tflite")).detect(image)
     from_workdir = keypoints_tf.load(workdir).detect(image)
     np.testing.assert_allclose(from_tflite.keypoints, from_workdir.keypoints, atol=1.0)  # int8 vs float
+    from keypoints_tf.errors import OutputError, TrainingError
+    from keypoints_tf.workdirs import safety
+    with pytest.raises(OutputError, match="teacher's workdir"):  # would write over the teacher's config.json
+        distill(config, exported["workdir"])
+    wider = load_config_file(os.path.join(REPO, "configs", "distill.py:smoke"))
+    wider.teacher, wider.student.width = exported["workdir"], 8
+    with pytest.raises(TrainingError, match="student.width"):  # another student in a trained workdir
+        distill(wider, workdir)
+    with safety.locked(workdir):  # a distillation already running there
+        with pytest.raises(TrainingError, match="another training run"):
+            distill(config, workdir)
 
 
 def test_a_shipped_model_loads_by_name(exported, tmp_path, monkeypatch):

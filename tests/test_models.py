@@ -21,8 +21,40 @@ def test_instance_normalization_is_keras_group_normalization_per_channel_at_rank
     x = tf.random.stateless_normal((2, 8, 8, 5), seed=(1, 2)) * 3.0 + 1.0
     expected = keras.layers.GroupNormalization(groups=-1, center=False, scale=False, epsilon=1e-5)(x)
     np.testing.assert_allclose(InstanceNormalization(epsilon=1e-5)(x), expected, atol=1e-5)
+    with tf.GradientTape(persistent=True) as tape:  # training takes the fused kernel: the same values and gradients
+        tape.watch(x)
+        fused, plain = InstanceNormalization()(x, training=True), InstanceNormalization()(x, training=False)
+        weights = tf.range(5, dtype=tf.float32)
+        losses = [tf.reduce_sum(tf.sin(y) * weights) for y in (fused, plain)]
+    np.testing.assert_allclose(fused, plain, atol=1e-5)
+    np.testing.assert_allclose(tape.gradient(losses[0], x), tape.gradient(losses[1], x), atol=1e-4)
+    training_graph = tf.function(lambda t: InstanceNormalization()(t, training=True)).get_concrete_function(x).graph
+    assert any(op.type.startswith("FusedBatchNorm") for op in training_graph.get_operations())
     graph = tf.function(InstanceNormalization()).get_concrete_function(tf.TensorSpec((1, 8, 8, 5))).graph
     assert all(len(t.shape) <= 4 for op in graph.get_operations() for t in op.outputs if t.shape.rank is not None)
+
+
+def test_fused_batch_normalization_matches_keras_in_training_inference_and_gradients():
+    from keypoints_tf.models.layers import BatchNormalization
+    x = tf.random.stateless_normal((4, 6, 6, 5), seed=(3, 4)) * 2.0 + 0.5
+    ours, theirs = (layer(momentum=0.9, epsilon=1e-5, synchronized=True,
+                          gamma_initializer=keras.initializers.RandomNormal(1.0, 0.3, seed=1),
+                          beta_initializer=keras.initializers.RandomNormal(0.0, 0.3, seed=2))
+                    for layer in (BatchNormalization, keras.layers.BatchNormalization))
+    for training in (True, True, False):  # two updates of the moving statistics, then inference with them
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            a, b = ours(x, training=training), theirs(x, training=training)
+            loss_a, loss_b = (tf.reduce_sum(tf.sin(y) * tf.range(5, dtype=tf.float32)) for y in (a, b))
+        np.testing.assert_allclose(a, b, atol=1e-5)
+        np.testing.assert_allclose(tape.gradient(loss_a, x), tape.gradient(loss_b, x), atol=1e-4)
+        for u, v in zip(tape.gradient(loss_a, ours.trainable_variables), tape.gradient(loss_b, theirs.trainable_variables)):
+            np.testing.assert_allclose(u, v, atol=1e-4)
+    for u, v in zip(ours.non_trainable_variables, theirs.non_trainable_variables):  # moving mean and variance
+        np.testing.assert_allclose(u, v, atol=1e-6)
+    graph = tf.function(lambda t: ours(t, training=True)).get_concrete_function(x).graph
+    assert any(op.type.startswith("FusedBatchNorm") for op in graph.get_operations())  # the fused kernel ran
+    assert ours(tf.cast(x, tf.bfloat16), training=True).dtype == tf.float32  # bfloat16 in, the layer's dtype out
 
 
 # === Phi ===

@@ -514,6 +514,28 @@ def test_a_folder_output_never_takes_the_place_of_a_file(tmp_path):
     assert target.read_text() == "the user's file" and os.listdir(tmp_path) == ["world"]
 
 
+def test_an_output_that_appears_during_a_run_is_kept_and_so_is_the_runs(tmp_path):
+    """Without --overwrite the check is made again at the rename: another run's file or folder is not replaced."""
+    from keypoints_tf import atomic
+    target = tmp_path / "overlay.mp4"
+    with pytest.raises(OutputError, match="appeared while this run was writing it"):
+        with atomic.replacing(str(target), overwrite=False) as partial:
+            open(partial, "w").write("this run")
+            target.write_text("another run")  # finished first
+    kept = [name for name in os.listdir(tmp_path) if name.startswith("overlay.new-")]
+    assert target.read_text() == "another run" and len(kept) == 1 and kept[0].endswith(".mp4")
+    assert (tmp_path / kept[0]).read_text() == "this run"
+    folder = tmp_path / "clips"
+    with pytest.raises(OutputError, match="appeared while"), atomic.replacing(str(folder), overwrite=False) as partial:
+        os.makedirs(partial)
+        folder.mkdir()
+    assert sorted(os.listdir(tmp_path)) == sorted(["overlay.mp4", kept[0], "clips", f"clips.new-{os.getpid()}"])
+    with atomic.replacing(str(target), overwrite=False) as partial:  # nothing there: placed as usual
+        target.unlink()
+        open(partial, "w").write("placed")
+    assert target.read_text() == "placed"
+
+
 def test_fresh_moves_only_a_workdir(tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()

@@ -491,14 +491,14 @@ def main(argv=None):
     atomic.check_output(args.out, args.overwrite, inputs=[args.video, args.squares])
     if args.squares:
         given = read_squares(args.squares)
-        with atomic.replacing(args.out) as partial:
+        with atomic.replacing(args.out, args.overwrite) as partial:
             summary = crop_tracks(args.video, given, partial, size=args.size, masks=args.masks)
         logging.info("cropped %d given track(s) of %s in %.1f s; wrote %s", len(given), args.video,
                      summary["seconds"], args.out)
         return summary
     settings = dataclasses.replace(TrackerSettings(), stride=args.stride, max_gap=args.max_gap,
                                    detect_height=args.detect_height or None)
-    with atomic.replacing(args.out) as partial:
+    with atomic.replacing(args.out, args.overwrite) as partial:
         summary = extract_tracks(args.video, partial, size=args.size, margin=args.margin,
                                  min_length=args.min_length, settings=settings, max_frames=args.max_frames,
                                  masks=args.masks)

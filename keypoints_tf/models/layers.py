@@ -36,7 +36,7 @@ def normalization(norm: str, name: str | None = None):
     ``"instance"``: `InstanceNormalization` (no affine parameters).
     """
     if norm == "batch":
-        return keras.layers.BatchNormalization(
+        return BatchNormalization(
             momentum=0.9, epsilon=1e-5, synchronized=True,
             gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02), name=name)
     if norm == "instance":
@@ -44,6 +44,41 @@ def normalization(norm: str, name: str | None = None):
     if norm == "none":
         return None
     raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
+
+
+@keras.saving.register_keras_serializable(package="keypoints_tf")
+class BatchNormalization(keras.layers.BatchNormalization):
+    """Keras' BatchNormalization, computed by TensorFlow's fused kernel where the result is the same.
+
+    Keras 3 normalises with separate ops in float32 (a cast, two reductions, several element-wise passes and
+    their gradients); the fused kernel (`tf.compat.v1.nn.fused_batch_norm`, oneDNN on CPU) does it in one pass
+    each way and takes bfloat16 as it is: Phi's forward + backward at 128 px, batch 16, one AMX core, took
+    0.53x the time in bfloat16 and 0.82x in float32, outputs equal to 1e-4 in float32. Used for rank-4
+    channels-last inputs on one replica; with several replicas (`synchronized` statistics across them),
+    a mask, or another layout, Keras' own path runs. Variables and config are Keras', so checkpoints and
+    saved models are unchanged. The moving variance is updated with the batch's biased variance, as Keras does.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        if (mask is not None or self.renorm or len(inputs.shape) != 4 or self.axis not in (-1, 3)
+                or (self.synchronized and tf.distribute.get_strategy().num_replicas_in_sync > 1)):
+            return super().call(inputs, training=training, mask=mask)
+        channels = inputs.shape[-1]
+        gamma = tf.cast(self.gamma, tf.float32) if self.scale else tf.ones([channels], tf.float32)
+        beta = tf.cast(self.beta, tf.float32) if self.center else tf.zeros([channels], tf.float32)
+        if training and self.trainable:
+            outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+                inputs, gamma, beta, epsilon=self.epsilon, data_format="NHWC", is_training=True)
+            count = tf.cast(tf.size(inputs) // channels, tf.float32)
+            variance = variance * (count - 1.0) / tf.maximum(count, 1.0)  # the kernel's is Bessel-corrected
+            self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+            self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
+        else:
+            outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                inputs, gamma, beta, mean=tf.cast(self.moving_mean, tf.float32),
+                variance=tf.cast(self.moving_variance, tf.float32), epsilon=self.epsilon, data_format="NHWC",
+                is_training=False)
+        return tf.cast(outputs, self.compute_dtype)
 
 
 @keras.saving.register_keras_serializable(package="keypoints_tf")
@@ -57,18 +92,33 @@ class InstanceNormalization(keras.layers.Layer):
     (MEAN, SQUARED_DIFFERENCE, RSQRT, MUL, SUB). It has no variables, like the layer it replaces, so
     checkpoints are unchanged.
 
-    Call: (B, H, W, C) -> (B, H, W, C) in the layer's compute dtype.
+    Call: (B, H, W, C) -> (B, H, W, C) in the layer's compute dtype. In training the same statistics come from
+    TensorFlow's fused batch-norm kernel on the (1, H, W, B * C) transpose (each image's channel is its own
+    "batch" channel): eta's forward + backward at 128 px, batch 16, one AMX core, took 0.64x the time in
+    bfloat16, outputs equal to 5e-7 in float32. Inference (and so export) keeps the plain ops above.
     """
 
     def __init__(self, epsilon: float = 1e-5, **kwargs):
         super().__init__(**kwargs)
         self.epsilon = float(epsilon)
 
-    def call(self, features):
+    def call(self, features, training=None):
+        if training:
+            return self._fused(features)
         x = tf.cast(features, tf.float32)
         mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)   # (B, 1, 1, C)
         inverse = tf.math.rsqrt(variance + self.epsilon)
         return tf.cast(x * inverse - mean * inverse, self.compute_dtype)
+
+    def _fused(self, features):
+        shape = tf.shape(features)
+        batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+        stacked = tf.reshape(tf.transpose(features, [1, 2, 0, 3]), [1, height, width, batch * channels])
+        outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            stacked, tf.ones([batch * channels]), tf.zeros([batch * channels]), epsilon=self.epsilon,
+            data_format="NHWC", is_training=True)
+        outputs = tf.transpose(tf.reshape(outputs, [height, width, batch, channels]), [2, 0, 1, 3])
+        return tf.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape
