@@ -117,6 +117,9 @@ def input_kind(path: str) -> str:
     raise DataError(f"{path}: unknown extension {extension!r}; images: {IMAGE_EXTENSIONS}, videos: {VIDEO_EXTENSIONS}")
 
 
+OVERLAY_MARKER = ".keypoints_tf-overlays"  # in a folder of overlays: detect --overwrite may replace it
+
+
 def overlay_path(kind: str, input_path: str, output: str) -> str:
     """Where the overlay of `input_path` goes: `output`, or inside it for an image and an existing folder."""
     if kind == "image" and os.path.isdir(output):
@@ -131,15 +134,22 @@ def check_outputs(kind: str, input_path: str, output: str, json_path: str | None
     if json_path:
         atomic.check_output(json_path, overwrite, inputs=[input_path, target])
     if kind == "folder" and os.path.isdir(target) and not _holds_only_overlays(target, json_path):
-        raise OutputError(f"{target}: exists and holds more than images; refusing to replace it even with "
-                          "--overwrite: choose another --output")
+        raise OutputError(f"{target}: exists and is not a folder of overlays written by detect (no {OVERLAY_MARKER} "
+                          "file, or more than images in it); refusing to replace it even with --overwrite: choose "
+                          "another --output")
 
 
 def _holds_only_overlays(folder: str, json_path: str | None) -> bool:
-    """True when `folder` holds nothing but images (and the results JSON), as a previous run leaves it."""
-    for name in os.listdir(folder):
+    """True when `folder` is what a previous run left: its marker file, images and the results JSON only.
+
+    Without the marker a folder of the user's own images would look the same, and --overwrite would delete it.
+    """
+    names = os.listdir(folder)
+    if OVERLAY_MARKER not in names:
+        return False
+    for name in names:
         path = os.path.join(folder, name)
-        if not (os.path.isfile(path) and (name.lower().endswith(IMAGE_EXTENSIONS)
+        if not (os.path.isfile(path) and (name == OVERLAY_MARKER or name.lower().endswith(IMAGE_EXTENSIONS)
                                           or (json_path and atomic.same_path(path, json_path)))):
             return False
     return True
@@ -174,6 +184,8 @@ def run(detector, input_path: str, output: str, json_path: str | None = None, th
         partial = stack.enter_context(atomic.replacing(target, overwrite))
         if kind == "folder":
             os.makedirs(partial)
+            with open(os.path.join(partial, OVERLAY_MARKER), "w") as f:
+                f.write("Overlays written by python -m keypoints_tf.detect; --overwrite may replace this folder.\n")
         if json_in_folder:
             json_partial = os.path.join(partial, os.path.relpath(json_path, target))
             os.makedirs(os.path.dirname(json_partial), exist_ok=True)

@@ -341,7 +341,7 @@ def test_detect_on_a_folder_writes_one_overlay_per_image(exported, tmp_path):
         cv2.imwrite(str(folder / name), np.full(shape, 128, np.uint8))
     detector = keypoints_tf.load(exported["tflite"]["float32"])
     detect.run(detector, str(folder), str(tmp_path / "out"), str(tmp_path / "r.json"), progress=False)
-    assert sorted(os.listdir(tmp_path / "out")) == ["a.png", "b.jpg"]
+    assert sorted(os.listdir(tmp_path / "out")) == [detect.OVERLAY_MARKER, "a.png", "b.jpg"]
     assert cv2.imread(str(tmp_path / "out" / "b.jpg")).shape == (50, 20, 3)
 
 

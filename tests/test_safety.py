@@ -148,9 +148,22 @@ def test_detect_json_inside_the_output_folder_moves_in_with_it(smoke_export, tmp
     for overwrite in (False, True):  # the second run replaces the first one's folder, JSON included
         detect.run(detector, str(folder), str(overlays), str(overlays / "keypoints.json"), progress=False,
                    overwrite=overwrite)
-        assert sorted(os.listdir(overlays)) == ["a.png", "keypoints.json"]
+        assert sorted(os.listdir(overlays)) == [detect.OVERLAY_MARKER, "a.png", "keypoints.json"]
         assert json.load(open(overlays / "keypoints.json"))["images"][0]["file_name"] == "../images/a.png"
     assert sorted(os.listdir(tmp_path)) == ["images", "overlays"]
+
+
+def test_detect_overwrite_never_replaces_a_folder_of_the_users_own_images(smoke_export, tmp_path):
+    """Images only, like an overlay folder, but not written by detect: --overwrite must not delete them."""
+    folder, photos = tmp_path / "images", tmp_path / "photos"
+    folder.mkdir()
+    photos.mkdir()
+    cv2.imwrite(str(folder / "a.png"), np.full((20, 30, 3), 90, np.uint8))
+    (photos / "holiday.jpg").write_bytes(b"the user's photo")
+    detector = keypoints_tf.load(smoke_export["tflite"])
+    with pytest.raises(OutputError, match="not a folder of overlays written by detect"):
+        detect.run(detector, str(folder), str(photos), progress=False, overwrite=True)
+    assert os.listdir(photos) == ["holiday.jpg"] and (photos / "holiday.jpg").read_bytes() == b"the user's photo"
 
 
 # === 4. A torn or missing checkpoint state file does not restart training from step 0 ===
