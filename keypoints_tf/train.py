@@ -196,6 +196,8 @@ class _Run:
         """Trains from `start_step` to the end (or max_minutes); returns (the last evaluation's metrics, step)."""
         self._start(start_step)
         budget, step, metrics = 60.0 * self.config.train.max_minutes, start_step, {}
+        if step == 0 and self.pretrain_steps == 0 and not self.supervised:
+            self.model.freeze_reference_regressor()  # no pre-training: the reference is eta as initialised
         if not self.strategy.extended._in_multi_worker_mode():  # pylint: disable=protected-access
             stop.arm()  # a checkpoint needs every worker: across hosts a signal stops at once
         while step < self.total_steps:

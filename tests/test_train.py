@@ -65,6 +65,23 @@ def test_evaluate_workdir_reads_the_checkpoint(trained):
     assert again["mean_pose_error"] > 0
 
 
+def test_without_pretraining_the_reference_eta_is_still_frozen(tmp_path, monkeypatch):
+    """regressor_pretrain_steps=0: the flip fix's reference eta is eta as initialised, not left random."""
+    from keypoints_tf.gan import KeypointGAN
+    frozen = []
+    original = KeypointGAN.freeze_reference_regressor
+
+    def record(model):
+        original(model)
+        frozen.append(model.reference_regressor is not None)
+    monkeypatch.setattr(KeypointGAN, "freeze_reference_regressor", record)
+    config = smoke_config()
+    with config.unlocked():
+        config.train.regressor_pretrain_steps, config.train.steps = 0, 1
+    train.train_and_evaluate(config, str(tmp_path))
+    assert frozen == [True]
+
+
 def test_supervised_smoke_run(tmp_path):
     result = train.train_and_evaluate(smoke_config("supervised"), str(tmp_path))
     assert np.isfinite(result["error"])

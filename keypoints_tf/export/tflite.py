@@ -100,16 +100,15 @@ def write_tflite(model: bytes, contract: dict, output: str, overwrite: bool = Fa
 
 
 def export_tflite(workdir: str, output: str, quantization: str = "float32",
-                  calibration_frames: int = DEFAULT_CALIBRATION_FRAMES, saved_model_dir: str | None = None,
-                  overwrite: bool = False) -> dict:
-    """Workdir -> SavedModel (in a temporary folder unless `saved_model_dir`) -> `output` .tflite.
+                  calibration_frames: int = DEFAULT_CALIBRATION_FRAMES, overwrite: bool = False) -> dict:
+    """Workdir -> SavedModel (in a temporary folder) -> `output` .tflite.
 
     Returns the contract, which records the quantization and, for int8, the number of calibration frames.
     An existing `output` or NAME.contract.json beside it is an OutputError unless `overwrite`.
     """
     check_tflite_output(output, overwrite)
     return write_detector_tflite(restore_detector(workdir), output, quantization, calibration_frames,
-                                 saved_model_dir, overwrite=overwrite)
+                                 overwrite=overwrite)
 
 
 def check_tflite_output(output: str, overwrite: bool = False):
@@ -120,8 +119,7 @@ def check_tflite_output(output: str, overwrite: bool = False):
 
 
 def write_detector_tflite(restored: RestoredDetector, output: str, quantization: str = "float32",
-                          calibration_frames: int = DEFAULT_CALIBRATION_FRAMES,
-                          saved_model_dir: str | None = None, calibration_images=None,
+                          calibration_frames: int = DEFAULT_CALIBRATION_FRAMES, calibration_images=None,
                           overwrite: bool = False) -> dict:
     """Like `export_tflite` for an already restored detector (`calibration_images` overrides the frames)."""
     check_tflite_output(output, overwrite)
@@ -130,8 +128,8 @@ def write_detector_tflite(restored: RestoredDetector, output: str, quantization:
     if quantization == "int8" and calibration_images is None:
         calibration_images = load_frames(restored, calibration_frames)
     with tempfile.TemporaryDirectory() as scratch:
-        folder = saved_model_dir or os.path.join(scratch, "saved_model")
-        write_saved_model(restored, folder, overwrite=True)
+        folder = os.path.join(scratch, "saved_model")
+        write_saved_model(restored, folder)
         model = convert_saved_model(folder, quantization, calibration_images)
     extra = {"quantization": quantization}
     if quantization == "int8":
