@@ -88,6 +88,10 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.train.steps = 100_000         # GAN (or supervised) steps after eta's pre-training
     config.train.regressor_pretrain_steps = 4000
     config.train.regressor_pretrain_learning_rate = 1e-3  # Adam(beta_1=0.9) for eta's pre-training
+    # regressor_pretrain_steps is the most: with a window > 0, pre-training stops once the mean prior error of
+    # the last window of steps fell less than min_gain (a fraction) below the window before (keypoints_tf.plateau).
+    config.train.regressor_pretrain_window = 0
+    config.train.regressor_pretrain_min_gain = 0.02
     config.train.adversarial_start_step = 0
     config.train.cycle_start_step = 0
     config.train.learning_rate = 2e-4

@@ -13,10 +13,11 @@ import tensorflow as tf
 
 from keypoints_tf import gradients, losses
 from keypoints_tf.models import render_skeleton
+from keypoints_tf.models.detector import DetectsWithPhiEta
 from keypoints_tf.models.warp import similarity_warp
 
 
-class KeypointGAN(keras.Model):
+class KeypointGAN(DetectsWithPhiEta, keras.Model):
     """Unsupervised keypoint learning by adversarial, geometry-bottlenecked reconstruction.
 
     Args:
@@ -150,18 +151,10 @@ class KeypointGAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    # === Forward passes ===
+    # === Forward passes (detect and call: `DetectsWithPhiEta`) ===
     def render(self, keypoints):
         """beta: (B, K, 2) normalised keypoints -> (B, S, S, 1) skeleton image in [-1, 1]."""
         return render_skeleton(keypoints, self.edges, self.image_size, self.sigma)
-
-    def detect(self, images, training=False):
-        """The detector eta(Phi(x)): (B, S, S, 3) in [-1, 1] -> (B, K, 2) normalised keypoints."""
-        skeletons = self.image_to_skeleton(images, training=training)
-        return self.keypoint_regressor(skeletons, training=training)["keypoints"]
-
-    def call(self, images, training=False):
-        return self.detect(images, training=training)
 
     # === Training ===
     def train_step(self, data):
@@ -231,18 +224,27 @@ class KeypointGAN(keras.Model):
 
     def discriminator_losses(self, real, skeletons):
         """D's per-example LSGAN terms: real skeletons beta(p_bar) of prior poses vs pooled fakes y."""
-        fake = self.image_pool(skeletons)
-        real_term = losses.least_squares_real(self.discriminator(real, training=True))
-        fake_term = losses.least_squares_fake(self.discriminator(fake, training=True))
+        fake = tf.cast(self.image_pool(skeletons), real.dtype)
+        batch = tf.shape(real)[0]
+        # One call on both halves: D's norms are per example, so the values are those of two calls, in
+        # bigger (faster) ops.
+        logits = self.discriminator(tf.concat([real, fake], 0), training=True)
+        real_term = losses.least_squares_real([scale[:batch] for scale in logits])
+        fake_term = losses.least_squares_fake([scale[batch:] for scale in logits])
         return {"discriminator_loss": 0.5 * (real_term + fake_term), "discriminator_real": real_term,
                 "discriminator_fake": fake_term}
 
     def regressor_losses(self, prior_keypoints, real, skeletons):
         """eta's per-example loss: 0.9 * regression of the rendered prior poses `real` = beta(p_bar) + 0.1 *
         re-rendering of y."""
-        prior_error = losses.keypoint_mse(
-            self.keypoint_regressor(real, training=True)["keypoints"], prior_keypoints)
-        rerendered = self.render(self.keypoint_regressor(skeletons, training=True)["keypoints"])
+        batch = tf.shape(real)[0]
+        if self.keypoint_regressor.norm == "batch":  # batch statistics: each half on its own
+            predicted = [self.keypoint_regressor(x, training=True)["keypoints"] for x in (real, skeletons)]
+        else:  # per-example norms: one call on both halves, the same values in bigger ops
+            both = self.keypoint_regressor(tf.concat([real, tf.cast(skeletons, real.dtype)], 0), training=True)
+            predicted = [both["keypoints"][:batch], both["keypoints"][batch:]]
+        prior_error = losses.keypoint_mse(predicted[0], prior_keypoints)
+        rerendered = self.render(predicted[1])
         render_error = losses.image_mse(rerendered, skeletons)                # (b,)
         return {"regressor_loss": self.regressor_prior_weight * prior_error
                 + self.regressor_render_weight * render_error, "regressor_prior_error": prior_error}

@@ -236,11 +236,12 @@ class PerceptualLoss(keras.layers.Layer):
                                            name="num_updates")
 
     def call(self, reconstructed, target, training=False):
-        batch_size = tf.shape(reconstructed)[0]
-        inputs = vgg19_preprocess(tf.concat([reconstructed, target], axis=0))  # (2B, S, S, 3)
-        errors = [image_mse(inputs[:batch_size], inputs[batch_size:])]        # input pixels: (B,)
-        for feature in self.features(inputs):                                  # (2B, h, w, c) per level
-            errors.append(image_mse(feature[:batch_size], feature[batch_size:]))
+        # Two passes rather than one on the concatenated batch: back-propagation then runs through VGG for the
+        # reconstruction only (the target is data; the joint pass paid the backward pass for it too).
+        reconstructed, target = vgg19_preprocess(reconstructed), vgg19_preprocess(target)  # (B, S, S, 3)
+        errors = [image_mse(reconstructed, target)]                               # input pixels: (B,)
+        for ours, theirs in zip(self.features(reconstructed), self.features(target)):  # (B, h, w, c) per level
+            errors.append(image_mse(ours, theirs))
         errors = tf.stack(errors, axis=1)                              # (B, 6) per-level MSE
         batch_means = tf.reduce_mean(errors, axis=0)                   # (6,)
         context = tf.distribute.get_replica_context()

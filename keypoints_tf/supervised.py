@@ -6,9 +6,10 @@ import keras
 import tensorflow as tf
 
 from keypoints_tf import gradients, losses
+from keypoints_tf.models.detector import DetectsWithPhiEta
 
 
-class SupervisedDetector(keras.Model):
+class SupervisedDetector(DetectsWithPhiEta, keras.Model):
     """eta(Phi(x)) trained with MSE to the labels (the `supervised` config).
 
     Args:
@@ -47,13 +48,6 @@ class SupervisedDetector(keras.Model):
         self.keypoint_regressor(skeletons)
         self.optimizer.build(self.trainable_variables)
         self.built = True
-
-    def detect(self, images, training=False):
-        skeletons = self.image_to_skeleton(images, training=training)
-        return self.keypoint_regressor(skeletons, training=training)["keypoints"]
-
-    def call(self, images, training=False):
-        return self.detect(images, training=training)
 
     def train_step(self, data):
         """Runs once per replica; the loss is averaged over the global batch."""

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from keypoints_tf import build, collapse, evaluate, image_grid, workdirs
+from keypoints_tf import build, collapse, evaluate, image_grid, plateau, workdirs
 from keypoints_tf.data import pipeline, synthetic
 from keypoints_tf.errors import DataError, Interrupted, TrainingError
 from keypoints_tf.workdirs import checkpoints, safety
@@ -123,10 +123,8 @@ def train_and_evaluate(config, workdir: str, strategy: tf.distribute.Strategy | 
     tf.keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.train.strategy)
     chief = is_chief(strategy)
-    # A synthetic world is defined by config.data.world; where it lies and the paths into it may change.
-    derived = ["data.world_dir"] + [f"data.{field}" for field in WORLD_FIELDS] if config.data.source == "synthetic" \
-        else []
-    with safety.guarded(workdir, config, chief, fresh, ignore=derived), safety.StopSignals() as stop:
+    with safety.guarded(workdir, config, chief, fresh, ignore=derived_fields(config)), \
+            safety.StopSignals() as stop:
         return _train_and_evaluate(config, workdir, strategy, chief, stop)
 
 
@@ -147,6 +145,14 @@ def _train_and_evaluate(config, workdir, strategy, chief, stop) -> dict:
         return run.finished(start_step)
     metrics, step = run.loop(start_step, stop)
     return run.finish(step, metrics)
+
+
+def derived_fields(config) -> list:
+    """Config fields a rerun may change freely: a synthetic world is defined by config.data.world, so where it
+    lies and the paths into it are not part of what was trained."""
+    if config.data.source != "synthetic":
+        return []
+    return ["data.world_dir"] + [f"data.{field}" for field in WORLD_FIELDS]
 
 
 class _Run:
@@ -188,6 +194,10 @@ class _Run:
         self.progress = tqdm.tqdm(total=self.total_steps, initial=start_step, desc="train", dynamic_ncols=True,
                                   mininterval=5.0, disable=not self.chief)
         self.started, self.rollbacks = time.time(), []
+        window = config.train.regressor_pretrain_window
+        self.plateau = plateau.PlateauStop.from_steps(window, config.log.every_steps,
+                                                      config.train.regressor_pretrain_min_gain) \
+            if window and start_step < self.pretrain_steps else None
         self.monitor = None if self.supervised or config.train.collapse_action == "off" else \
             collapse.CollapseMonitor(config.train.collapse_ratio, config.train.collapse_patience,
                                      healthy_step=max(start_step, self.pretrain_steps))
@@ -211,6 +221,8 @@ class _Run:
                 continue
             step += 1
             self.state.step.assign(step)
+            if step < self.pretrain_steps and self._pretraining_plateaued(step, outputs):
+                step = self._skip_to_gan(step)
             if step == self.pretrain_steps and not self.supervised:
                 self.model.freeze_reference_regressor()
             if step % self.config.log.every_steps == 0 or step == self.total_steps:
@@ -229,6 +241,24 @@ class _Run:
             if stop.received:
                 _stop_on_signal(self.state, step, stop, self.writer, self.progress)
         return metrics, step
+
+    def _pretraining_plateaued(self, step: int, outputs) -> bool:
+        if self.plateau is None or step % self.config.log.every_steps:
+            return False
+        return self.plateau.update(float(outputs["regressor_prior_error"]))
+
+    def _skip_to_gan(self, step: int) -> int:
+        """eta's prior error stopped falling: the GAN phase starts now, numbered as in a full run."""
+        train_config = self.config.train
+        logging.info("eta's pre-training stopped at step %d of %d: its prior error fell %.1f%% over the last %d "
+                     "steps (regressor_pretrain_min_gain=%s); the GAN phase starts, numbered from step %d",
+                     step, self.pretrain_steps, 100.0 * self.plateau.gain(), train_config.regressor_pretrain_window,
+                     train_config.regressor_pretrain_min_gain, self.pretrain_steps)
+        with self.writer.as_default(step=self.pretrain_steps):
+            tf.summary.scalar("train/pretrain_stopped_at", step)
+        self.progress.update(self.pretrain_steps - step)
+        self.state.step.assign(self.pretrain_steps)
+        return self.pretrain_steps
 
     def _restart_at(self, step: int) -> int:
         self.progress.reset(total=self.total_steps)

@@ -567,3 +567,22 @@ def test_evaluate_leaves_a_running_trainings_checkpoint_in_progress_alone(workdi
     assert metrics["step"] > 0 and np.isfinite(metrics["error"])
     assert os.path.isdir(in_progress)
     assert open(os.path.join(workdir_copy, "checkpoints", "checkpoint")).read() == state_file
+
+
+def test_a_workdir_written_before_newer_config_fields_still_resumes(workdir_copy):
+    """An upgrade adds config fields and renames one: the old run must still pass the config check."""
+    workdir, config = workdir_copy
+    path = os.path.join(workdir, "config.json")
+    recorded = json.loads(open(path).read())
+    del recorded["train"]["regressor_pretrain_window"]        # a field added later
+    del recorded["train"]["precision"]
+    recorded["train"]["mixed_precision"] = False              # the old name of train.precision
+    with open(path, "w") as f:
+        json.dump(recorded, f)
+    derived = train.derived_fields(config)
+    with safety.guarded(workdir, config, ignore=derived):
+        pass
+    config.loss.equivariance_weight += 1.0                   # a real change is still refused
+    with pytest.raises(TrainingError, match="loss.equivariance_weight"):
+        with safety.guarded(workdir, config, ignore=derived):
+            pass

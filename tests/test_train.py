@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from keypoints_tf import evaluate, metrics, train
+from keypoints_tf import evaluate, metrics, plateau, train
 from keypoints_tf.config import load_config_file
 from keypoints_tf.skeleton import get_skeleton
 from model_checks import smoke_config
@@ -80,6 +80,31 @@ def test_without_pretraining_the_reference_eta_is_still_frozen(tmp_path, monkeyp
         config.train.regressor_pretrain_steps, config.train.steps = 0, 1
     train.train_and_evaluate(config, str(tmp_path))
     assert frozen == [True]
+
+
+def test_plateau_stop_waits_for_two_windows_and_stops_only_when_the_error_stops_falling():
+    stop = plateau.PlateauStop.from_steps(window_steps=100, every_steps=50, min_gain=0.1)
+    assert stop.window == 2
+    assert not any(stop.update(v) for v in (1.0, 0.9, 0.7, 0.6, 0.45, 0.4))   # each window >= 10% lower
+    assert not stop.update(0.39)
+    assert stop.update(0.41) and stop.gain() < 0.1                          # 0.40 after 0.425: 6% lower
+    rising = plateau.PlateauStop(window=1, min_gain=0.0)
+    assert not rising.update(1.0) and not rising.update(0.5) and rising.update(0.6)
+
+
+def test_pretraining_that_stops_early_goes_on_at_the_gan_phases_step_numbers(tmp_path, caplog):
+    """A plateau ends eta's pre-training; the GAN steps keep their numbers, so schedules and resumes hold."""
+    import logging
+    config = smoke_config()
+    with config.unlocked():
+        config.train.regressor_pretrain_steps, config.train.steps = 40, 4
+        config.train.regressor_pretrain_window = 2          # one logged value per window (log.every_steps=2)
+        config.train.regressor_pretrain_min_gain = 1.0      # nothing falls by 100%: stop after two windows
+    with caplog.at_level(logging.INFO):
+        result = train.train_and_evaluate(config, str(tmp_path))
+    assert any("pre-training stopped at step 4 of 40" in r.getMessage() for r in caplog.records)
+    assert result["step"] == 44
+    assert [h["step"] for h in result["history"]] == [40, 44]  # evaluations at eval_every_steps=4, GAN phase
 
 
 def test_supervised_smoke_run(tmp_path):

@@ -1,4 +1,5 @@
-"""The detector's two networks built from a config, and the dtype-policy scope networks are built in.
+"""The detector's two networks built from a config, how they compose (`DetectsWithPhiEta`), and the
+dtype-policy scope networks are built in.
 
 Shared by training (`keypoints_tf.build`) and export (`keypoints_tf.export.restore`), which must not import
 the training code.
@@ -36,3 +37,16 @@ def build_detector_networks(config, num_keypoints: int):
     eta = KeypointRegressor(num_keypoints, base_width=config.model.base_width,
                             num_downsamples=config.model.num_downsamples, name="keypoint_regressor")
     return phi, eta
+
+
+class DetectsWithPhiEta:
+    """For a model holding Phi (`image_to_skeleton`) and eta (`keypoint_regressor`): the detector eta(Phi(x)),
+    which is also what calling the model does. Shared by the trainers (KeypointGAN, the supervised bound)."""
+
+    def detect(self, images, training=False):
+        """(B, S, S, 3) in [-1, 1] -> (B, K, 2) normalised keypoints."""
+        skeletons = self.image_to_skeleton(images, training=training)
+        return self.keypoint_regressor(skeletons, training=training)["keypoints"]
+
+    def call(self, images, training=False):
+        return self.detect(images, training=training)

@@ -6,7 +6,9 @@
 - `check_config(workdir, config)`: the workdir's ``config.json`` records the config it was trained with.
   The fields that decide what is trained are compared (their SHA-256 is the workdir's fingerprint); a rerun
   with a different config stops with the differing fields before anything is written, unless nothing was
-  trained yet. `RESUMABLE_FIELDS` (how long to train, how it runs, logging) may change between runs.
+  trained yet. `RESUMABLE_FIELDS` (how long to train, how it runs, logging) may change between runs; a field
+  added to keypoints_tf after the workdir was written is not compared (the run never had it), so an upgrade
+  never strands a run.
 - `move_aside(workdir)` (train's ``--fresh``): the old workdir is renamed to ``<workdir>.previous-<time>``,
   never deleted.
 - `StopSignals`: while training, SIGINT and SIGTERM only set a flag; the loop then saves a checkpoint and
@@ -28,7 +30,7 @@ import threading
 import time
 
 from keypoints_tf.errors import ModelFileError, OutputError, TrainingError
-from keypoints_tf.workdirs import CONFIG_FILE, checkpoint_dir, flatten, read_config
+from keypoints_tf.workdirs import CONFIG_FILE, checkpoint_dir, flatten, read_config, upgrade_fields
 from keypoints_tf.workdirs.checkpoints import checkpoints_on_disk
 
 LOCK_FILE = ".lock"
@@ -100,8 +102,11 @@ def check_config(workdir: str, config, ignore=()):
     except ModelFileError as e:
         raise TrainingError(f"{e}; it records the config this workdir was trained with. Restore it, or pass "
                             "--fresh to move the old run aside") from None
-    old = fingerprint_fields(recorded, ignore)
+    # Older workdirs: renamed fields under their current names; fields added to keypoints_tf since the run
+    # was written did not exist for it and are not compared.
+    old = fingerprint_fields(upgrade_fields(flatten(recorded)), ignore)
     new = fingerprint_fields(json.loads(config.to_json_best_effort()), ignore)
+    new = {key: value for key, value in new.items() if key in old}
     if fingerprint(old) == fingerprint(new):
         return
     changes = [f"{key}: {old.get(key, '(absent)')!r} -> {new.get(key, '(absent)')!r}"
