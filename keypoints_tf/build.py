@@ -9,7 +9,7 @@ import keras
 from keypoints_tf import losses, precision
 from keypoints_tf.gan import KeypointGAN
 from keypoints_tf.models import (ImageGenerator, ImagePool, SkeletonDiscriminator, build_detector_networks,
-                                 dtype_policy, line_sigma)
+                                 build_keypoint_regressor, dtype_policy, line_sigma)
 from keypoints_tf.skeleton import Skeleton
 from keypoints_tf.supervised import SupervisedDetector
 
@@ -128,7 +128,7 @@ def _build_model(config, skeleton: Skeleton, global_batch_size: int):
                              skeleton_skips=config.model.skeleton_skips,
                              appearance_skips=config.model.appearance_skips, name="image_generator")
         with dtype_policy("float32"):  # the frozen eta only relabels in evaluation: float32 at any precision
-            _, reference = build_detector_networks(config, skeleton.num_keypoints)
+            reference = build_keypoint_regressor(config, skeleton.num_keypoints)
         discriminator = SkeletonDiscriminator(num_scales=config.model.discriminator_scales,
                                               base_width=config.model.discriminator_width, name="discriminator")
         model = KeypointGAN(

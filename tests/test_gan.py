@@ -172,3 +172,22 @@ def test_one_step_with_the_perceptual_reconstruction_loss():
     assert np.isfinite(float(outputs["reconstruction_loss"])) and float(outputs["reconstruction_loss"]) > 0
     after = [v.numpy() for v in model.image_generator.trainable_variables]
     assert any(not np.allclose(a, b) for a, b in zip(before, after))
+
+
+def test_d_and_eta_losses_on_joined_halves_equal_separate_calls():
+    """D and eta take real and fake skeletons in one call; per-example norms make it equal two calls."""
+    from keypoints_tf import losses
+    tf.keras.utils.set_random_seed(0)
+    model = build.build_model(_config(), SKELETON, global_batch_size=4)   # pool_size 0: the pool passes through
+    batch = _batch()
+    real = model.render(tf.constant(batch["prior_keypoints"]))
+    skeletons = model.image_to_skeleton(tf.constant(batch["image"]))
+    joined = model.discriminator_losses(real, skeletons)
+    np.testing.assert_allclose(joined["discriminator_real"],
+                               losses.least_squares_real(model.discriminator(real, training=True)), rtol=1e-5)
+    np.testing.assert_allclose(joined["discriminator_fake"],
+                               losses.least_squares_fake(model.discriminator(skeletons, training=True)), rtol=1e-5)
+    regressor = model.regressor_losses(tf.constant(batch["prior_keypoints"]), real, skeletons)
+    alone = model.keypoint_regressor(real, training=True)["keypoints"]
+    np.testing.assert_allclose(regressor["regressor_prior_error"],
+                               losses.keypoint_mse(alone, batch["prior_keypoints"]), rtol=1e-5)

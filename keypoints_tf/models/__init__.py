@@ -1,7 +1,7 @@
 """The KeypointGAN networks (Phi, eta, Psi, D), the renderer beta, soft-argmax, the history pool, and
 the detector built from a config (`detector`)."""
 
-from keypoints_tf.models.detector import build_detector_networks, dtype_policy
+from keypoints_tf.models.detector import build_detector_networks, build_keypoint_regressor, dtype_policy
 from keypoints_tf.models.discriminator import SkeletonDiscriminator
 from keypoints_tf.models.history_pool import ImagePool
 from keypoints_tf.models.image_generator import ImageGenerator
@@ -18,6 +18,7 @@ __all__ = [
     "SkeletonDiscriminator",
     "SkeletonRenderer",
     "build_detector_networks",
+    "build_keypoint_regressor",
     "dtype_policy",
     "heatmap_confidence",
     "line_sigma",

@@ -34,9 +34,13 @@ def build_detector_networks(config, num_keypoints: int):
     """(Phi, eta): the two networks of the exported detector."""
     phi = ImageToSkeleton(base_width=config.model.base_width, num_downsamples=config.model.num_downsamples,
                           name="image_to_skeleton")
-    eta = KeypointRegressor(num_keypoints, base_width=config.model.base_width,
-                            num_downsamples=config.model.num_downsamples, name="keypoint_regressor")
-    return phi, eta
+    return phi, build_keypoint_regressor(config, num_keypoints)
+
+
+def build_keypoint_regressor(config, num_keypoints: int):
+    """eta alone (also the frozen reference eta of KeypointGAN's left/right fix)."""
+    return KeypointRegressor(num_keypoints, base_width=config.model.base_width,
+                             num_downsamples=config.model.num_downsamples, name="keypoint_regressor")
 
 
 class DetectsWithPhiEta:
