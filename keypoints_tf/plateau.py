@@ -19,7 +19,7 @@ class PlateauStop:
 
     Attributes:
         window: values per window (the window in steps / the logging interval).
-        min_gain: stop when mean(last window) > (1 - min_gain) * mean(the window before).
+        min_gain: stop when the last window's mean fell by less than this fraction below the one before.
         values: what was fed, oldest first.
     """
 
@@ -33,16 +33,10 @@ class PlateauStop:
 
     def update(self, value: float) -> bool:
         self.values.append(float(value))
-        if len(self.values) < 2 * self.window:
-            return False
-        last, before = self._mean(-self.window, None), self._mean(-2 * self.window, -self.window)
-        return last > (1.0 - self.min_gain) * before
+        return len(self.values) >= 2 * self.window and self.gain() < self.min_gain
 
     def gain(self) -> float:
-        """How much the last window's mean fell below the one before, as a fraction."""
-        last, before = self._mean(-self.window, None), self._mean(-2 * self.window, -self.window)
+        """How much the last window's mean fell below the one before, as a fraction (needs two windows)."""
+        last = sum(self.values[-self.window:])
+        before = sum(self.values[-2 * self.window:-self.window])
         return 1.0 - last / max(before, 1e-12)
-
-    def _mean(self, start, end) -> float:
-        part = self.values[start:end]
-        return sum(part) / len(part)

@@ -582,6 +582,11 @@ def test_a_workdir_written_before_newer_config_fields_still_resumes(workdir_copy
     derived = train.derived_fields(config)
     with safety.guarded(workdir, config, ignore=derived):
         pass
+    config.train.regressor_pretrain_window = 500             # the new field set otherwise is a change
+    with pytest.raises(TrainingError, match="train.regressor_pretrain_window"):
+        with safety.guarded(workdir, config, ignore=derived):
+            pass
+    config.train.regressor_pretrain_window = 0
     config.loss.equivariance_weight += 1.0                   # a real change is still refused
     with pytest.raises(TrainingError, match="loss.equivariance_weight"):
         with safety.guarded(workdir, config, ignore=derived):

@@ -7,8 +7,8 @@
   The fields that decide what is trained are compared (their SHA-256 is the workdir's fingerprint); a rerun
   with a different config stops with the differing fields before anything is written, unless nothing was
   trained yet. `RESUMABLE_FIELDS` (how long to train, how it runs, logging) may change between runs; a field
-  added to keypoints_tf after the workdir was written is not compared (the run never had it), so an upgrade
-  never strands a run.
+  added to keypoints_tf after the workdir was written counts as unchanged while it keeps its default, so an
+  upgrade never strands a run.
 - `move_aside(workdir)` (train's ``--fresh``): the old workdir is renamed to ``<workdir>.previous-<time>``,
   never deleted.
 - `StopSignals`: while training, SIGINT and SIGTERM only set a flag; the loop then saves a checkpoint and
@@ -34,6 +34,7 @@ from keypoints_tf.workdirs import CONFIG_FILE, checkpoint_dir, flatten, read_con
 from keypoints_tf.workdirs.checkpoints import checkpoints_on_disk
 
 LOCK_FILE = ".lock"
+_NO_DEFAULT = object()
 # Fields that may differ between runs of one workdir: how long and where it runs, and logging.
 RESUMABLE_FIELDS = ("train.steps", "train.max_minutes", "train.strategy", "train.jit_compile", "train.precision",
                     "train.max_rollbacks", "train.collapse_action", "log.")
@@ -102,11 +103,13 @@ def check_config(workdir: str, config, ignore=()):
     except ModelFileError as e:
         raise TrainingError(f"{e}; it records the config this workdir was trained with. Restore it, or pass "
                             "--fresh to move the old run aside") from None
-    # Older workdirs: renamed fields under their current names; fields added to keypoints_tf since the run
-    # was written did not exist for it and are not compared.
+    # Older workdirs: renamed fields under their current names; a field added to keypoints_tf since the run
+    # was written is not compared while it keeps its default (the run never had it), only when set otherwise.
+    from keypoints_tf.config import get_default_config
+    defaults = flatten(json.loads(get_default_config().to_json_best_effort()))
     old = fingerprint_fields(upgrade_fields(flatten(recorded)), ignore)
     new = fingerprint_fields(json.loads(config.to_json_best_effort()), ignore)
-    new = {key: value for key, value in new.items() if key in old}
+    new = {key: value for key, value in new.items() if key in old or defaults.get(key, _NO_DEFAULT) != value}
     if fingerprint(old) == fingerprint(new):
         return
     changes = [f"{key}: {old.get(key, '(absent)')!r} -> {new.get(key, '(absent)')!r}"
