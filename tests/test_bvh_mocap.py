@@ -222,6 +222,37 @@ def test_cli_writes_coco_prior_and_contact_sheet(tmp_path):
     assert os.path.getsize(tmp_path / "sheet.png") > 0
 
 
+def _standing_then_walking(frames=480, speed=1.0):
+    """The figure (15 units tall, 120 Hz) stands for the first half, then walks along x at `speed` heights/s."""
+    text = _figure_bvh(frames=frames)
+    head, _ = text.split("MOTION")
+    rest = " ".join(["0"] * (5 + 3 * (len(FIGURE) - 1)))
+    x = np.maximum(np.arange(frames) - frames // 2, 0) * speed * 15.0 / 120.0
+    return head + f"MOTION\nFrames: {frames}\nFrame Time: {1 / 120}\n" + "".join(f"{v} {rest}\n" for v in x)
+
+
+def test_ground_speed_is_in_heights_per_second():
+    poses = mocap.mocap_poses(bvh.parse_bvh(_standing_then_walking()), HUMAN17, FIGURE_MAPPING)  # (480, 17, 3)
+    speed = mocap.ground_speed(poses, HUMAN17, 1 / 120)
+    np.testing.assert_allclose(speed[:150], 0.0, atol=1e-9)  # standing (the 1 s window ends before the walk)
+    np.testing.assert_allclose(speed[300:420], 1.0, rtol=1e-6)  # walking, a whole window inside the walk
+
+
+def test_speed_keeps_only_walking_poses(tmp_path):
+    path = tmp_path / "walk.bvh"
+    path.write_text(_standing_then_walking())
+    (tmp_path / "mapping.json").write_text(json.dumps(FIGURE_MAPPING))
+    common = ["--bvh", str(path), "--views", "1", "--frame-step", "4", "--mapping", str(tmp_path / "mapping.json")]
+    every = mocap.main(common + ["--out", str(tmp_path / "every.json")])
+    walking = mocap.main(common + ["--out", str(tmp_path / "walking.json"), "--speed", "0.5", "2"])
+    assert len(every) == 120 and 50 <= len(walking) <= 62  # the walking half, give or take its first window
+    info = json.load(open(tmp_path / "walking.json"))["info"]
+    assert info["speed"] == [0.5, 2.0] and info["files"][0]["frames_used"] == len(walking)
+    with pytest.raises(DataError, match="no pose of.*speed"):
+        mocap.main(common + ["--out", str(tmp_path / "none.json"), "--speed", "3", "4"])
+    assert not os.path.exists(tmp_path / "none.json")
+
+
 def test_cli_refuses_a_file_without_frames_and_writes_no_prior(tmp_path):
     from model_checks import assert_one_error_line, run_cli
     path = tmp_path / "figure.bvh"

@@ -237,11 +237,30 @@ def upright(poses3d, skeleton: Skeleton, max_tilt: float) -> np.ndarray:
     return cosine >= np.cos(np.radians(max_tilt))
 
 
+def ground_speed(poses3d, skeleton: Skeleton, seconds_per_pose: float, window: float = 1.0) -> np.ndarray:
+    """(F,) the pelvis's speed over the ground (world x, z), in figure heights per second, from its displacement
+    over about `window` seconds centred on each pose (one-sided at the ends). Walking is about 0.5-1 height/s."""
+    if "pelvis" not in skeleton.keypoint_names:
+        raise DataError(f"a speed range needs a 'pelvis' keypoint; skeleton {skeleton.name!r} has none")
+    poses3d = np.asarray(poses3d, np.float64)
+    n = len(poses3d)
+    if n < 2:
+        return np.zeros(n)
+    ground = poses3d[:, skeleton.keypoint_names.index("pelvis")][:, [0, 2]]
+    half = max(1, int(round(window / seconds_per_pose / 2)))
+    later, earlier = np.minimum(np.arange(n) + half, n - 1), np.maximum(np.arange(n) - half, 0)
+    height = max(float(np.median(np.ptp(poses3d[..., 1], axis=1))), 1e-9)
+    distance = np.linalg.norm(ground[later] - ground[earlier], axis=1) / height
+    return distance / ((later - earlier) * seconds_per_pose)
+
+
 def make_prior(bvh_paths: Sequence[str], skeleton: Skeleton, views: int = 4, seed: int = 0, size: int = 128,
                frame_step: int = 4, mapping: Optional[dict] = None,
                cameras: CameraRanges = CameraRanges(), framing: FramingRanges = FramingRanges(),
-               max_tilt: Optional[float] = None):
-    """Poses of every file seen by random cameras; with `max_tilt` (degrees) only upright ones (`upright`).
+               max_tilt: Optional[float] = None, speed: Optional[Sequence[float]] = None):
+    """Poses of every file seen by random cameras; with `max_tilt` (degrees) only upright ones (`upright`), with
+    `speed` (min, max figure heights per second) only those moving over the ground that fast (`ground_speed`):
+    a prior for footage of walkers need not teach the detector boxing guards and falls.
 
     Returns:
         keypoints: (N, K, 2) float64 pixel coordinates in a (size, size) image.
@@ -257,15 +276,22 @@ def make_prior(bvh_paths: Sequence[str], skeleton: Skeleton, views: int = 4, see
         mapping_name = CUSTOM if mapping is not None else detect_mapping(motion, skeleton)
         poses = mocap_poses(motion, skeleton, mapping if mapping is not None else MAPPINGS[mapping_name],
                             frame_step)
+        keep = np.ones(len(poses), bool)
         if max_tilt is not None:
-            poses = poses[upright(poses, skeleton, max_tilt)]
+            keep &= upright(poses, skeleton, max_tilt)
+        if speed is not None:
+            moving = ground_speed(poses, skeleton, motion.frame_time * frame_step)
+            keep &= (moving >= speed[0]) & (moving <= speed[1])
+        poses = poses[keep]
         keypoints.append(random_views(poses, views, size, rng, cameras, framing))
         sources.append(np.full(len(poses) * views, i))
         files.append({"file": os.path.basename(path), "frames": motion.num_frames, "frames_used": len(poses),
                       "frame_time": motion.frame_time, "mapping": mapping_name})
     summary = {"files": files, "views": views, "seed": seed, "size": size, "frame_step": frame_step,
-               "max_tilt": max_tilt,
+               "max_tilt": max_tilt, "speed": None if speed is None else list(speed),
                "cameras": dataclasses.asdict(cameras), "framing": dataclasses.asdict(framing)}
+    if not sum(f["frames_used"] for f in files):
+        raise DataError(f"no pose of {[f['file'] for f in files]} passes max_tilt={max_tilt}, speed={speed}")
     return np.concatenate(keypoints), np.concatenate(sources), summary
 
 
@@ -336,6 +362,9 @@ def parse_args(argv):
     parser.add_argument("--max-tilt", type=float, default=None,
                         help="keep only poses whose torso is within this many degrees of vertical (e.g. 30 for "
                              "people walking or standing; default: every pose)")
+    parser.add_argument("--speed", type=float, nargs=2, metavar=("MIN", "MAX"),
+                        help="keep only poses whose pelvis moves over the ground at MIN-MAX figure heights per "
+                             "second, over a 1 s window (e.g. 0.4 1.3 for walkers; default: every pose)")
     parser.add_argument("--contact-sheet", help="also render 48 poses to this PNG")
     return parser.parse_args(argv)
 
@@ -349,7 +378,7 @@ def main(argv=None):
     cameras = dataclasses.replace(CameraRanges(), yaw=tuple(args.yaw), pitch=tuple(args.pitch))
     keypoints, sources, summary = make_prior(args.bvh, skeleton, views=args.views, seed=args.seed, size=args.size,
                                              frame_step=args.frame_step, mapping=mapping, cameras=cameras,
-                                             max_tilt=args.max_tilt)
+                                             max_tilt=args.max_tilt, speed=args.speed)
     write_coco_keypoints(args.out, skeleton, keypoints, (args.size, args.size),
                          extra={"info": {"description": "2D pose prior from motion capture "
                                                         "(keypoints_tf.data.mocap)", **summary}})
