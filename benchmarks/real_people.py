@@ -23,6 +23,12 @@ training, and errors against PSEUDO labels on held-out people.
    written to OUT/strip_detector.png and OUT/strip_pseudo.png (README copies them to docs/images).
 
 Steps 1-4 are skipped when their outputs exist (delete OUT to redo them).
+
+    python benchmarks/real_people.py --out runs/real_people --readout MODEL [--readout-part test]
+
+scores MODEL (a workdir or a shipped name) the way the baselines of method.md are scored: linear maps (one
+offset per joint; ridge) from its keypoints to the pseudo labels (`readout`): on two folds of the dev tracks, or
+fitted on dev and scored on test.
 """
 
 import argparse
@@ -160,22 +166,15 @@ def strips(out, workdir, count=16, columns=8):
     masked as the evaluation masks them (config.data.mask_background, background_fill)."""
     import keypoints_tf
     from keypoints_tf import workdirs
-    from keypoints_tf.data import background, coco
     from keypoints_tf.detect import draw_skeleton
-    config = workdirs.load_config(workdir)
-    labels = coco.read_coco_keypoints(os.path.join(out, "dev", "annotations.json"))
+    images, labels = masked_crops(out, "dev", workdirs.load_config(workdir))
     detector = keypoints_tf.load(workdir)
     chosen = np.linspace(0, len(labels) - 1, count).round().astype(int)
     detected, pseudo = [], []
     for i in chosen:
-        image = cv2.cvtColor(cv2.imread(labels.file_names[i]), cv2.COLOR_BGR2RGB)
-        if config.data.mask_background:
-            mask = cv2.imread(labels.file_names[i].replace(f"{os.sep}images{os.sep}", f"{os.sep}masks{os.sep}"),
-                              cv2.IMREAD_GRAYSCALE)
-            background.paint_background(image[None], mask[None, :, :, None], config.data.background_fill)
-        detection = detector.detect(image)
+        detection = detector.detect(images[i])
         scale = 2  # 256 px tiles, lines readable
-        big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        big = cv2.resize(images[i], None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
         detected.append(draw_skeleton(big, detection.keypoints * scale, detection.confidence, detector.skeleton,
                                       threshold=0.0))
         pseudo.append(draw_skeleton(big, labels.keypoints_pixels[i] * scale, labels.visible[i].astype(np.float32),
@@ -184,6 +183,75 @@ def strips(out, workdir, count=16, columns=8):
         rows = [np.concatenate(tiles[r:r + columns], axis=1) for r in range(0, len(tiles), columns)]
         cv2.imwrite(os.path.join(out, name), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
     print(f"wrote {out}/strip_detector.png and strip_pseudo.png ({count} dev crops)")
+
+
+def masked_crops(out, part, config):
+    """(N, S, S, 3) uint8 RGB crops of OUT/PART, background painted as the evaluation paints it, and their labels."""
+    from keypoints_tf.data import background, coco
+    labels = coco.read_coco_keypoints(os.path.join(out, part, "annotations.json"))
+    images = []
+    for name in labels.file_names:
+        image = cv2.cvtColor(cv2.imread(name), cv2.COLOR_BGR2RGB)
+        if config.data.mask_background:
+            mask = cv2.imread(name.replace(f"{os.sep}images{os.sep}", f"{os.sep}masks{os.sep}"), cv2.IMREAD_GRAYSCALE)
+            background.paint_background(image[None], mask[None, :, :, None], config.data.background_fill)
+        images.append(image)
+    return np.stack(images), labels
+
+
+def readout(out, model, config_path, part="dev"):
+    """The baselines' protocol (method.md section 6): linear maps from the detector's keypoints to the pseudo
+    labels, "offset" (34 numbers: how the detector and BlazePose define a joint) and "ridge" (per joint, from
+    all keypoints). On "dev" they are fitted on half of the dev tracks and scored on the other half, both ways
+    (for choosing a recipe); on "test", fitted on all dev crops and scored on test (once, at the end). The same
+    maps fitted on a detector that sees nothing (constant keypoints) give the labels' mean pose: the baseline.
+    Prints errors (% of the crop); returns {map: (detector error, baseline error)}."""
+    import keypoints_tf
+    from keypoints_tf import metrics, skeleton as skeleton_lib
+    from keypoints_tf.config import load_config_file
+    config = load_config_file(config_path)
+    detector = keypoints_tf.load(model)
+    data = {}
+    for name in ("dev", "test") if part == "test" else ("dev",):
+        images, labels = masked_crops(out, name, config)
+        size = images.shape[1]
+        detected = np.stack([skeleton_lib.pixels_to_normalized(detector.detect(image).keypoints, size, size)
+                             for image in images])
+        tracks = np.array([os.path.basename(f).rsplit("_", 1)[0] for f in labels.file_names])
+        data[name] = (detected, labels.normalized(size), labels.visible, tracks, labels.skeleton)
+    x, y, seen, tracks, skeleton = data["dev"]
+    if part == "test":
+        folds = [(np.ones(len(x), bool), None)]
+        x_score, y_score, seen_score = data["test"][:3]
+    else:
+        half = np.isin(tracks, sorted(set(tracks))[::2])
+        folds = [(half, ~half), (~half, half)]
+        x_score, y_score, seen_score = x, y, seen
+
+    def score(predicted):
+        return metrics.keypoint_metrics(predicted, y_score, skeleton, seen_score)
+
+    results = {"as detected": (score(x_score), None)}
+    for name, kind, sides in (("offset", "offset", False), ("ridge", "ridge", False),
+                              ("offset, left/right from the labels", "offset", True)):
+        mapped, constant = np.empty_like(y_score), np.empty_like(y_score)
+        fit_x, score_x = (metrics.sides_from_labels(x, y, skeleton, seen),
+                          metrics.sides_from_labels(x_score, y_score, skeleton, seen_score)) if sides else (x, x_score)
+        for fit, scored in folds:
+            scored = np.ones(len(x_score), bool) if scored is None else scored
+            mapped[scored] = metrics.readout_map(kind, fit_x[fit], y[fit], seen[fit])(score_x[scored])
+            mean_pose = metrics.readout_map(kind, 0 * x[fit], y[fit], seen[fit])(0 * x_score[scored])
+            constant[scored] = metrics.sides_from_labels(mean_pose, y_score[scored], skeleton, seen_score[scored]) \
+                if sides else mean_pose
+        results[name] = (score(mapped), score(constant))
+    where = "fitted on dev, scored on test" if part == "test" else "fitted on half the dev tracks, scored on the other half"
+    print(f"readout of {model} ({where}; {len(x_score)} crops, pseudo labels; oracle mean pose "
+          f"{metrics.mean_pose_metrics(y_score, y_score, skeleton, seen_score)['error']:.2f}%):")
+    for name, (found, baseline) in results.items():
+        arms = ", ".join(f"{j} {found['per_keypoint_error'][j]:.1f}" for j in ("l_elbow", "r_elbow", "l_wrist", "r_wrist"))
+        print(f"  {name}: error {found['error']:.2f}% (PCK@0.1 {found['pck@0.1']:.1f}; {arms})"
+              + (f"; the same map from constant keypoints (a mean pose): {baseline['error']:.2f}%" if baseline else ""))
+    return {name: (found["error"], baseline and baseline["error"]) for name, (found, baseline) in results.items()}
 
 
 def main():
@@ -195,6 +263,10 @@ def main():
     parser.add_argument("--models", default=os.path.join(SHARED, "reference_models"),
                         help="folder with pose_landmark_full.tflite (pseudo labels)")
     parser.add_argument("--config", default="configs/real_people.py")
+    parser.add_argument("--readout", metavar="MODEL",
+                        help="only score MODEL (a workdir or shipped name) with linear maps fitted on pseudo labels")
+    parser.add_argument("--readout-part", choices=("dev", "test"), default="dev",
+                        help="dev: two folds of the dev tracks (for choosing); test: fitted on dev, scored on test")
     args, extra = parser.parse_known_args()
     missing = [f for f in ("vtest.avi",) + BVH_FILES if not os.path.isfile(os.path.join(args.real_data, f))]
     if not os.path.isfile(os.path.join(args.models, "pose_landmark_full.tflite")):
@@ -210,6 +282,9 @@ def main():
         print(f"{part}: {len(split[part])} tracks, {sum(frames[n] for n in split[part])} frames"
               + (f", {labelled} pseudo-labelled crops" if labelled else ""))
     definition_offsets(out, os.path.join(out, "prior.json"))
+    if args.readout:
+        readout(out, args.readout, args.config, args.readout_part)
+        return
     if args.prepare_only:
         return
     workdir = train(out, args.config, args.minutes, extra)

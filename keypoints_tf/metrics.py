@@ -93,3 +93,29 @@ def ridge_regression(features, targets, alpha: float = 1e-3):
         z = np.asarray(new_features, np.float64).reshape(len(new_features), -1)
         return (np.concatenate([z, np.ones((len(z), 1))], 1) @ weights).reshape((len(z),) + target_shape)
     return predict
+
+
+def readout_map(kind: str, features, targets, visible):
+    """A linear readout fitted from detected keypoints (N, K, 2) to labels (N, K', 2), each joint on the images
+    where its label is `visible` (N, K'): "offset" adds one mean offset per joint (K = K'; how two models
+    define a joint), "ridge" regresses each joint on all keypoints (`ridge_regression`). Returns a function
+    (M, K, 2) -> (M, K', 2). Fitted on constant features, both give the labels' mean pose."""
+    features, targets, visible = np.asarray(features), np.asarray(targets), np.asarray(visible, bool)
+    joints = range(targets.shape[1])
+    if kind == "offset":
+        shift = np.stack([(targets[visible[:, k], k] - features[visible[:, k], k]).mean(0) for k in joints])
+        return lambda new_features: np.asarray(new_features) + shift
+    if kind == "ridge":
+        fits = [ridge_regression(features[visible[:, k]], targets[visible[:, k], k:k + 1]) for k in joints]
+        return lambda new_features: np.concatenate([fit(new_features) for fit in fits], axis=1)
+    raise ValueError(f"readout kind must be 'offset' or 'ridge', got {kind!r}")
+
+
+def sides_from_labels(predicted, target, skeleton: Skeleton, visible=None):
+    """Per image, `predicted` as is or left/right swapped, whichever is closer to `target`: what a detector
+    would score if it were told left from right (a one-channel skeleton image cannot tell them apart)."""
+    predicted, target = np.asarray(predicted), np.asarray(target)
+    visible = np.ones(target.shape[:2], bool) if visible is None else np.asarray(visible, bool)
+    swapped = swap_left_right(predicted, skeleton)
+    closer = (distances(predicted, target) * visible).sum(1) <= (distances(swapped, target) * visible).sum(1)
+    return np.where(closer[:, None, None], predicted, swapped)

@@ -135,6 +135,26 @@ def test_ridge_regression_recovers_a_linear_map():
     np.testing.assert_allclose(predict(features), targets, atol=1e-5)
 
 
+def test_readouts_recover_offsets_and_linear_maps_on_visible_labels_only():
+    rng = np.random.default_rng(0)
+    skeleton = get_skeleton("human17")
+    detected = rng.uniform(-0.5, 0.5, size=(60, 17, 2))
+    labels = detected + rng.normal(size=(1, 17, 2)) * 0.1        # another definition of each joint
+    visible = rng.uniform(size=(60, 17)) > 0.2
+    hidden = np.where(visible[..., None], labels, 9.0)             # what an unseen label may hold: ignored
+    np.testing.assert_allclose(metrics.readout_map("offset", detected, hidden, visible)(detected), labels, atol=1e-9)
+    mixed = np.einsum("nkc,kj->njc", detected, rng.normal(size=(17, 17))) + 0.2
+    ridge = metrics.readout_map("ridge", detected, np.where(visible[..., None], mixed, 9.0), visible)
+    np.testing.assert_allclose(ridge(detected), mixed, atol=0.02)  # ridge_regression: alpha 1e-3
+    mean = metrics.readout_map("offset", 0 * detected, hidden, visible)(0 * detected[:1])[0]
+    np.testing.assert_allclose(mean[0], labels[visible[:, 0], 0].mean(0))  # constant features: the mean pose
+    with pytest.raises(ValueError, match="offset' or 'ridge"):
+        metrics.readout_map("lasso", detected, labels, visible)
+    swapped = metrics.swap_left_right(labels, skeleton)
+    swapped[::2] = labels[::2]                                     # every other image's sides are swapped
+    np.testing.assert_allclose(metrics.sides_from_labels(swapped, labels, skeleton), labels)
+
+
 def test_configs_are_locked_and_smoke_is_one_helper():
     config = smoke_config()
     with pytest.raises(AttributeError, match="stpes"):
