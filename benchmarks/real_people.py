@@ -207,9 +207,10 @@ def readout(out, model, config_path, part="dev"):
     maps fitted on a detector that sees nothing (constant keypoints) give the labels' mean pose: the baseline.
     Prints errors (% of the crop); returns {map: (detector error, baseline error)}."""
     import keypoints_tf
-    from keypoints_tf import metrics, skeleton as skeleton_lib
+    from keypoints_tf import metrics, skeleton as skeleton_lib, workdirs
     from keypoints_tf.config import load_config_file
-    config = load_config_file(config_path)
+    # A workdir's crops are masked as it was trained; a shipped model's as `config_path` says.
+    config = workdirs.load_config(model) if os.path.isdir(model) else load_config_file(config_path)
     detector = keypoints_tf.load(model)
     data = {}
     for name in ("dev", "test") if part == "test" else ("dev",):
