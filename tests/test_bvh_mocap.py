@@ -8,7 +8,7 @@ import pytest
 
 from keypoints_tf.data import bvh, mocap
 from keypoints_tf.data.coco import read_coco_keypoints
-from keypoints_tf.errors import DataError
+from keypoints_tf.errors import DataError, OutputError
 from keypoints_tf.skeleton import get_skeleton
 
 REAL_DATA = os.environ.get("KEYPOINTS_REAL_DATA") or os.path.join(
@@ -246,6 +246,12 @@ def test_speed_keeps_only_walking_poses(tmp_path):
     every = mocap.main(common + ["--out", str(tmp_path / "every.json")])
     walking = mocap.main(common + ["--out", str(tmp_path / "walking.json"), "--speed", "0.5", "2"])
     assert len(every) == 120 and 50 <= len(walking) <= 62  # the walking half, give or take its first window
+    before = (tmp_path / "walking.json").read_bytes()
+    with pytest.raises(OutputError, match="already exists"):  # an existing prior is replaced only when asked
+        mocap.main(common + ["--out", str(tmp_path / "walking.json")])
+    assert (tmp_path / "walking.json").read_bytes() == before
+    assert len(mocap.main(common + ["--out", str(tmp_path / "walking.json"), "--overwrite"])) == len(every)
+    mocap.main(common + ["--out", str(tmp_path / "walking.json"), "--speed", "0.5", "2", "--overwrite"])
     info = json.load(open(tmp_path / "walking.json"))["info"]
     assert info["speed"] == [0.5, 2.0] and info["files"][0]["frames_used"] == len(walking)
     with pytest.raises(DataError, match="no pose of.*speed"):

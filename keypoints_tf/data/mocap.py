@@ -42,6 +42,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
+from keypoints_tf import atomic
 from keypoints_tf.data.bvh import BvhMotion, axis_rotation, forward_kinematics, read_bvh
 from keypoints_tf.data.coco import write_coco_keypoints
 from keypoints_tf.errors import DataError
@@ -366,6 +367,7 @@ def parse_args(argv):
                         help="keep only poses whose pelvis moves over the ground at MIN-MAX figure heights per "
                              "second, over a 1 s window (e.g. 0.4 1.3 for walkers; default: every pose)")
     parser.add_argument("--contact-sheet", help="also render 48 poses to this PNG")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out / --contact-sheet")
     return parser.parse_args(argv)
 
 
@@ -373,6 +375,9 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     start = time.time()
+    for output in (args.out, args.contact_sheet):
+        if output:
+            atomic.check_output(output, args.overwrite, inputs=[*args.bvh, args.mapping])
     skeleton = get_skeleton(args.skeleton)
     mapping = load_mapping(args.mapping) if args.mapping else None
     cameras = dataclasses.replace(CameraRanges(), yaw=tuple(args.yaw), pitch=tuple(args.pitch))
