@@ -28,7 +28,7 @@ Steps 1-4 are skipped when their outputs exist (delete OUT to redo them).
 
 scores MODEL (a workdir or a shipped name) the way the baselines of method.md are scored: linear maps (one
 offset per joint; ridge) from its keypoints to the pseudo labels (`readout`): on two folds of the dev tracks, or
-fitted on dev and scored on test.
+fitted on dev and scored on test; and whether its stride and arm swing follow the labels' (correlations).
 """
 
 import argparse
@@ -205,7 +205,9 @@ def readout(out, model, config_path, part="dev"):
     all keypoints). On "dev" they are fitted on half of the dev tracks and scored on the other half, both ways
     (for choosing a recipe); on "test", fitted on all dev crops and scored on test (once, at the end). The same
     maps fitted on a detector that sees nothing (constant keypoints) give the labels' mean pose: the baseline.
-    Prints errors (% of the crop); returns {map: (detector error, baseline error)}."""
+    Also prints how the distances between left and right joints (stride, arm swing) correlate with the labels'
+    (`metrics.left_right_distance_correlation`), beside the labels' own frame-to-frame correlation. Returns
+    {map: (detector error, baseline error)} and {"left/right distance correlation": {joint: r}}."""
     import keypoints_tf
     from keypoints_tf import metrics, skeleton as skeleton_lib, workdirs
     from keypoints_tf.config import load_config_file
@@ -218,9 +220,10 @@ def readout(out, model, config_path, part="dev"):
         size = images.shape[1]
         detected = np.stack([skeleton_lib.pixels_to_normalized(detector.detect(image).keypoints, size, size)
                              for image in images])
-        tracks = np.array([os.path.basename(f).rsplit("_", 1)[0] for f in labels.file_names])
-        data[name] = (detected, labels.normalized(size), labels.visible, tracks, labels.skeleton)
-    x, y, seen, tracks, skeleton = data["dev"]
+        tracks, frames = zip(*(os.path.splitext(os.path.basename(f))[0].rsplit("_", 1) for f in labels.file_names))
+        data[name] = (detected, labels.normalized(size), labels.visible, np.array(tracks),
+                      np.array(frames, int), labels.skeleton)
+    x, y, seen, tracks, _, skeleton = data["dev"]
     if part == "test":
         folds = [(np.ones(len(x), bool), None)]
         x_score, y_score, seen_score = data["test"][:3]
@@ -252,7 +255,28 @@ def readout(out, model, config_path, part="dev"):
         arms = ", ".join(f"{j} {found['per_keypoint_error'][j]:.1f}" for j in ("l_elbow", "r_elbow", "l_wrist", "r_wrist"))
         print(f"  {name}: error {found['error']:.2f}% (PCK@0.1 {found['pck@0.1']:.1f}; {arms})"
               + (f"; the same map from constant keypoints (a mean pose): {baseline['error']:.2f}%" if baseline else ""))
-    return {name: (found["error"], baseline and baseline["error"]) for name, (found, baseline) in results.items()}
+    # Articulation, blind to sides and joint definitions: do the stride and the arm swing follow the labels'?
+    # The labels' own frame-to-frame correlation (consecutive crops of one track) is the most one can expect.
+    follows = metrics.left_right_distance_correlation(x_score, y_score, skeleton, seen_score)
+    before, after = (following(*data[part][3:5], step) for step in (-1, 1))
+    first = np.flatnonzero(after >= 0)
+    steady = metrics.left_right_distance_correlation(y_score[first], y_score[after[first]], skeleton,
+                                                     seen_score[first] & seen_score[after[first]])
+    print("  left/right distances, correlation with the labels' (the labels' own, frame t against t+1): "
+          + ", ".join(f"{j} {r:+.2f} ({steady[j]:+.2f})" for j, r in follows.items()))
+    # The measuring stick's own noise: each label against the mean of its neighbours' (frames t-1 and t+1).
+    middle = np.flatnonzero((before >= 0) & (after >= 0))
+    noise = metrics.keypoint_metrics((y_score[before[middle]] + y_score[after[middle]]) / 2, y_score[middle],
+                                     skeleton, seen_score[middle])["error"]
+    print(f"  the labels against the mean of their neighbours' (frames t-1, t+1; {len(middle)} crops): {noise:.2f}%")
+    scores = {name: (found["error"], baseline and baseline["error"]) for name, (found, baseline) in results.items()}
+    return scores | {"left/right distance correlation": follows, "label noise": noise}
+
+
+def following(tracks, frames, step=1):
+    """(N,) index of the crop `step` frames later in the same track (earlier if negative), -1 where none."""
+    where = {(track, frame): i for i, (track, frame) in enumerate(zip(tracks, frames))}
+    return np.array([where.get((track, frame + step), -1) for track, frame in zip(tracks, frames)], int)
 
 
 def main():

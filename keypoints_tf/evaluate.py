@@ -59,10 +59,9 @@ class Evaluator:
         skeleton, target, visible = self.data.skeleton, self.data.eval_keypoints, self.data.eval_visible
         predicted = self.predict(self.data.eval_images)
         out = metrics_lib.keypoint_metrics(predicted, target, skeleton, visible)
-        swapped = metrics_lib.swap_left_right(predicted, skeleton)
-        agnostic = np.minimum(metrics_lib.distances(predicted, target).mean(1),
-                              metrics_lib.distances(swapped, target).mean(1))
-        out["error_left_right_agnostic"] = 100.0 * float(agnostic.mean())
+        # Every joint counts here, visible or not (as in all the figures reported with it).
+        agnostic = metrics_lib.sides_from_labels(predicted, target, skeleton)
+        out["error_left_right_agnostic"] = metrics_lib.keypoint_metrics(agnostic, target, skeleton)["error"]
         if self.reference_regressor is not None:
             reference = np.concatenate([self._relabel(predicted[i:i + 256]).numpy()
                                         for i in range(0, len(predicted), 256)])

@@ -119,3 +119,29 @@ def sides_from_labels(predicted, target, skeleton: Skeleton, visible=None):
     swapped = swap_left_right(predicted, skeleton)
     closer = (distances(predicted, target) * visible).sum(1) <= (distances(swapped, target) * visible).sum(1)
     return np.where(closer[:, None, None], predicted, swapped)
+
+
+def left_right_distance_correlation(predicted, target, skeleton: Skeleton, visible=None) -> dict:
+    """{joint: r} for each left/right pair of `skeleton` (ankles, knees, wrists, ...): the Pearson correlation
+    across images between the predicted and the labelled distance from the left joint to the right one, on the
+    images where both labels are visible. Blind to which side is called left and to how either defines a joint,
+    it asks only whether a detector's stride and arm swing follow the labels'. A detector whose distance never
+    varies scores 0; fewer than 3 usable images give NaN."""
+    predicted, target = np.asarray(predicted, np.float64), np.asarray(target, np.float64)
+    visible = np.ones(target.shape[:2], bool) if visible is None else np.asarray(visible, bool)
+    out = {}
+    for left, right in skeleton.flip_pairs:
+        name = skeleton.keypoint_names[left]
+        for prefix in ("l_", "r_", "left_", "right_"):
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+                break
+        both = visible[:, left] & visible[:, right]
+        found, labelled = (np.linalg.norm(p[both, left] - p[both, right], axis=-1) for p in (predicted, target))
+        if both.sum() < 3:
+            out[name] = float("nan")
+        elif found.std() < 1e-9 or labelled.std() < 1e-9:
+            out[name] = 0.0
+        else:
+            out[name] = float(np.corrcoef(found, labelled)[0, 1])
+    return out

@@ -155,6 +155,50 @@ def test_readouts_recover_offsets_and_linear_maps_on_visible_labels_only():
     np.testing.assert_allclose(metrics.sides_from_labels(swapped, labels, skeleton), labels)
 
 
+def test_left_right_distance_correlation_ignores_sides_and_joint_definitions():
+    rng = np.random.default_rng(1)
+    skeleton = get_skeleton("human17")
+    labels = rng.uniform(-0.6, 0.6, size=(80, 17, 2))
+    visible = rng.uniform(size=(80, 17)) > 0.2
+    # Other joint definitions (a constant offset), scaled, and sides swapped on every other image: the
+    # distances between left and right joints still follow the labels' exactly.
+    other = 0.5 * metrics.swap_left_right(labels, skeleton) + 0.1
+    other[1::2] = 0.5 * labels[1::2] + 0.1
+    found = metrics.left_right_distance_correlation(other, labels, skeleton, visible)
+    assert set(found) == {"hip", "knee", "ankle", "toes", "shoulder", "elbow", "wrist"}
+    np.testing.assert_allclose(list(found.values()), 1.0, atol=1e-9)
+    assert all(abs(r) < 0.35 for r in metrics.left_right_distance_correlation(
+        rng.uniform(-0.6, 0.6, size=labels.shape), labels, skeleton, visible).values())  # unrelated poses
+    still = metrics.left_right_distance_correlation(np.zeros_like(labels) + labels[:1], labels, skeleton)
+    assert set(still.values()) == {0.0}                                           # one pose for every image
+    hidden = visible.copy()
+    hidden[:, skeleton.index("l_wrist")] = False
+    assert np.isnan(metrics.left_right_distance_correlation(labels, labels, skeleton, hidden)["wrist"])
+    other[~visible] = 5.0                                      # an unseen label may hold anything: ignored
+    assert metrics.left_right_distance_correlation(other, np.where(visible[..., None], labels, 5.0), skeleton,
+                                                   visible)["ankle"] > 0.999
+
+def test_evaluator_scores_left_right_agnostic_error_per_image():
+    import tensorflow as tf
+    from keypoints_tf.data.training_data import TrainingData
+    rng = np.random.default_rng(2)
+    skeleton = get_skeleton("human17")
+    labels = rng.uniform(-0.6, 0.6, size=(10, 17, 2)).astype(np.float32)
+    found = labels.copy()
+    found[1::2] = metrics.swap_left_right(labels[1::2], skeleton)   # sides swapped on every other image
+
+    class Replay:  # reads each image's index from its first pixel
+        def detect(self, images, training=False):
+            index = tf.cast(tf.round((images[:, 0, 0, 0] + 1.0) * 127.5), tf.int32)
+            return tf.gather(tf.constant(found), index)
+
+    images = np.broadcast_to(np.arange(10, dtype=np.uint8)[:, None, None, None], (10, 8, 8, 3)).copy()
+    data = TrainingData(skeleton=skeleton, videos=None, prior=labels, eval_images=images, eval_keypoints=labels,
+                        eval_visible=np.ones((10, 17), bool))
+    scores = evaluate.Evaluator(Replay(), data, smoke_config()).evaluate()
+    assert scores["error"] > 1.0 and scores["error_left_right_agnostic"] < 1e-4
+
+
 def test_configs_are_locked_and_smoke_is_one_helper():
     config = smoke_config()
     with pytest.raises(AttributeError, match="stpes"):
