@@ -206,7 +206,7 @@ def readout(out, model, config_path, part="dev"):
     (for choosing a recipe); on "test", fitted on all dev crops and scored on test (once, at the end). The same
     maps fitted on a detector that sees nothing (constant keypoints) give the labels' mean pose: the baseline.
     Also prints how the distances between left and right joints (stride, arm swing) correlate with the labels'
-    (`metrics.left_right_distance_correlation`), beside the labels' own frame-to-frame correlation. Returns
+    (`metrics.left_right_distance_correlation`), and each label against its neighbours' in time. Returns
     {map: (detector error, baseline error)} and {"left/right distance correlation": {joint: r}}."""
     import keypoints_tf
     from keypoints_tf import metrics, skeleton as skeleton_lib, workdirs
@@ -256,15 +256,11 @@ def readout(out, model, config_path, part="dev"):
         print(f"  {name}: error {found['error']:.2f}% (PCK@0.1 {found['pck@0.1']:.1f}; {arms})"
               + (f"; the same map from constant keypoints (a mean pose): {baseline['error']:.2f}%" if baseline else ""))
     # Articulation, blind to sides and joint definitions: do the stride and the arm swing follow the labels'?
-    # The labels' own frame-to-frame correlation (consecutive crops of one track) is the most one can expect.
     follows = metrics.left_right_distance_correlation(x_score, y_score, skeleton, seen_score)
+    print("  left/right distances, correlation with the labels': " + ", ".join(f"{j} {r:+.2f}" for j, r in follows.items()))
+    # At most the measuring stick's own noise (the motion in 0.1 s counts too): each label against the mean
+    # of its neighbours' (frames t-1 and t+1 of its track).
     before, after = (following(*data[part][3:5], step) for step in (-1, 1))
-    first = np.flatnonzero(after >= 0)
-    steady = metrics.left_right_distance_correlation(y_score[first], y_score[after[first]], skeleton,
-                                                     seen_score[first] & seen_score[after[first]])
-    print("  left/right distances, correlation with the labels' (the labels' own, frame t against t+1): "
-          + ", ".join(f"{j} {r:+.2f} ({steady[j]:+.2f})" for j, r in follows.items()))
-    # The measuring stick's own noise: each label against the mean of its neighbours' (frames t-1 and t+1).
     middle = np.flatnonzero((before >= 0) & (after >= 0))
     noise = metrics.keypoint_metrics((y_score[before[middle]] + y_score[after[middle]]) / 2, y_score[middle],
                                      skeleton, seen_score[middle])["error"]
