@@ -13,8 +13,10 @@ training, and errors against PSEUDO labels on held-out people.
    track broke in two can still appear in both halves: the tracker does not re-identify people).
 3. Pseudo labels (a measuring stick, never a training signal): ``python -m keypoints_tf.data.pseudo_labels``
    labels the dev and test crops with BlazePose Full (OUT/dev, OUT/test: images/, masks/, annotations.json).
-4. Prior: ``python -m keypoints_tf.data.mocap --bvh REAL/01_01.bvh REAL/01_03.bvh REAL/Boxing_Toes.bvh
-   --skeleton human17 --out OUT/prior.json --views 3 --frame-step 8``: about 3,900 2D poses.
+4. Priors: ``python -m keypoints_tf.data.mocap --bvh REAL/01_01.bvh REAL/01_03.bvh REAL/Boxing_Toes.bvh
+   --skeleton human17 --out OUT/prior.json --views 3 --frame-step 8``: about 3,900 2D poses (README runs 1-10,
+   13, 14); the same with ``--out OUT/prior_walk.json --views 6 --frame-step 4 --max-tilt 30 --speed 0.4 1.3``:
+   3,138 poses of someone walking, the prior ``configs/real_people.py`` trains with.
 5. Training (unless --prepare-only): ``python -m keypoints_tf.train --config=configs/real_people.py
    --workdir=OUT/workdir --config.train.max_minutes=M`` (log in OUT/train.log); it evaluates on dev.
 6. Test: ``python -m keypoints_tf.evaluate --workdir=OUT/workdir --config.data.eval=OUT/test/annotations.json
@@ -97,10 +99,24 @@ def prepare(real_data, models, out):
     return split
 
 
+def walkers_prior(real_data, out):
+    """OUT/prior_walk.json, the prior `configs/real_people.py` trains with (written once): the mocap poses of
+    someone walking (0.4-1.3 figure heights per second over the ground, torso within 30 degrees of vertical)."""
+    from keypoints_tf.data import mocap
+    prior = os.path.join(out, "prior_walk.json")
+    if not os.path.isfile(prior):
+        arguments = ["--bvh", *[os.path.join(real_data, n) for n in BVH_FILES], "--skeleton", "human17",
+                     "--out", prior, "--views", "6", "--frame-step", "4", "--max-tilt", "30", "--speed", "0.4", "1.3",
+                     "--contact-sheet", os.path.join(out, "prior_walk_sheet.png")]
+        print("$ python -m keypoints_tf.data.mocap " + " ".join(arguments), flush=True)
+        mocap.main(arguments)
+    return prior
+
+
 def data_overrides(out, eval_part="dev"):
     return [f"--config.data.videos={os.path.join(out, 'clips')}",
             f"--config.data.masks={os.path.join(out, 'clips', 'masks')}",
-            f"--config.data.prior={os.path.join(out, 'prior.json')}",
+            f"--config.data.prior={os.path.join(out, 'prior_walk.json')}",
             f"--config.data.eval={os.path.join(out, eval_part, 'annotations.json')}",
             f"--config.data.eval_masks={os.path.join(out, eval_part, 'masks')}"]
 
@@ -297,12 +313,13 @@ def main():
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
     split = prepare(args.real_data, args.models, out)
+    walkers_prior(args.real_data, out)
     frames = split["num_frames"]
     for part in ("train", "dev", "test"):
         labelled = split.get(f"{part}_labels", {}).get("crops_kept")
         print(f"{part}: {len(split[part])} tracks, {sum(frames[n] for n in split[part])} frames"
               + (f", {labelled} pseudo-labelled crops" if labelled else ""))
-    definition_offsets(out, os.path.join(out, "prior.json"))
+    definition_offsets(out, os.path.join(out, "prior_walk.json"))
     if args.readout:
         readout(out, args.readout, args.config, args.readout_part)
         return
