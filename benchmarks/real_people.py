@@ -63,7 +63,7 @@ def split_tracks(names):
 
 def prepare(real_data, models, out):
     """Steps 1-4; returns the split (written to OUT/split.json)."""
-    from keypoints_tf.data import mocap, pseudo_labels, tracks
+    from keypoints_tf.data import pseudo_labels, tracks
     split_path = os.path.join(out, "split.json")
     if os.path.isfile(split_path):
         print(f"reusing {out} (split.json exists)")
@@ -88,11 +88,7 @@ def prepare(real_data, models, out):
         shutil.move(os.path.join(clips, name), os.path.join(heldout, name))
         if os.path.isdir(os.path.join(clips, "masks", name)):
             shutil.move(os.path.join(clips, "masks", name), os.path.join(heldout, "masks", name))
-    prior = os.path.join(out, "prior.json")
-    arguments = ["--bvh", *[os.path.join(real_data, n) for n in BVH_FILES], "--skeleton", "human17", "--out", prior,
-                 "--views", "3", "--frame-step", "8", "--contact-sheet", os.path.join(out, "prior_sheet.png")]
-    print("$ python -m keypoints_tf.data.mocap " + " ".join(arguments), flush=True)
-    mocap.main(arguments)
+    mocap_prior(real_data, os.path.join(out, "prior.json"), ["--views", "3", "--frame-step", "8"])
     with open(split_path + ".tmp", "w") as f:
         json.dump(split, f, indent=1)
     os.replace(split_path + ".tmp", split_path)
@@ -100,17 +96,22 @@ def prepare(real_data, models, out):
 
 
 def walkers_prior(real_data, out):
-    """OUT/prior_walk.json, the prior `configs/real_people.py` trains with (written once): the mocap poses of
-    someone walking (0.4-1.3 figure heights per second over the ground, torso within 30 degrees of vertical)."""
+    """OUT/prior_walk.json, the prior `configs/real_people.py` trains with: the mocap poses of someone walking
+    (0.4-1.3 figure heights per second over the ground, torso within 30 degrees of vertical)."""
+    return mocap_prior(real_data, os.path.join(out, "prior_walk.json"),
+                       ["--views", "6", "--frame-step", "4", "--max-tilt", "30", "--speed", "0.4", "1.3"])
+
+
+def mocap_prior(real_data, path, options):
+    """Writes the human17 prior PATH (and PATH's contact sheet, *_sheet.png) from the BVH files with mocap's
+    OPTIONS, unless PATH exists; returns PATH."""
     from keypoints_tf.data import mocap
-    prior = os.path.join(out, "prior_walk.json")
-    if not os.path.isfile(prior):
+    if not os.path.isfile(path):
         arguments = ["--bvh", *[os.path.join(real_data, n) for n in BVH_FILES], "--skeleton", "human17",
-                     "--out", prior, "--views", "6", "--frame-step", "4", "--max-tilt", "30", "--speed", "0.4", "1.3",
-                     "--contact-sheet", os.path.join(out, "prior_walk_sheet.png")]
+                     "--out", path, *options, "--contact-sheet", os.path.splitext(path)[0] + "_sheet.png"]
         print("$ python -m keypoints_tf.data.mocap " + " ".join(arguments), flush=True)
         mocap.main(arguments)
-    return prior
+    return path
 
 
 def data_overrides(out, eval_part="dev"):
@@ -181,9 +182,9 @@ def strips(out, workdir, count=16, columns=8):
     """Dev crops with the detector's keypoints, and with the pseudo labels (OUT/strip_*.png); the crops are
     masked as the evaluation masks them (config.data.mask_background, background_fill)."""
     import keypoints_tf
-    from keypoints_tf import workdirs
     from keypoints_tf.detect import draw_skeleton
-    images, labels = masked_crops(out, "dev", workdirs.load_config(workdir))
+    from keypoints_tf.export.restore import workdir_data_config
+    images, labels = masked_crops(out, "dev", workdir_data_config(workdir))
     detector = keypoints_tf.load(workdir)
     chosen = np.linspace(0, len(labels) - 1, count).round().astype(int)
     detected, pseudo = [], []
@@ -201,16 +202,17 @@ def strips(out, workdir, count=16, columns=8):
     print(f"wrote {out}/strip_detector.png and strip_pseudo.png ({count} dev crops)")
 
 
-def masked_crops(out, part, config):
-    """(N, S, S, 3) uint8 RGB crops of OUT/PART, background painted as the evaluation paints it, and their labels."""
+def masked_crops(out, part, data):
+    """(N, S, S, 3) uint8 RGB crops of OUT/PART, background painted as the evaluation paints it (`data`: a
+    config's data section, for mask_background and background_fill), and their labels."""
     from keypoints_tf.data import background, coco
     labels = coco.read_coco_keypoints(os.path.join(out, part, "annotations.json"))
     images = []
     for name in labels.file_names:
         image = cv2.cvtColor(cv2.imread(name), cv2.COLOR_BGR2RGB)
-        if config.data.mask_background:
+        if data.mask_background:
             mask = cv2.imread(name.replace(f"{os.sep}images{os.sep}", f"{os.sep}masks{os.sep}"), cv2.IMREAD_GRAYSCALE)
-            background.paint_background(image[None], mask[None, :, :, None], config.data.background_fill)
+            background.paint_background(image[None], mask[None, :, :, None], data.background_fill)
         images.append(image)
     return np.stack(images), labels
 
@@ -227,12 +229,15 @@ def readout(out, model, config_path, part="dev"):
     import keypoints_tf
     from keypoints_tf import metrics, skeleton as skeleton_lib, workdirs
     from keypoints_tf.config import load_config_file
-    # A workdir's crops are masked as it was trained; a shipped model's as `config_path` says.
-    config = workdirs.load_config(model) if os.path.isdir(model) else load_config_file(config_path)
+    from keypoints_tf.export.restore import workdir_data_config
+    # A training or distillation workdir's crops are masked as it was trained; any other model's as
+    # `config_path` says.
+    trained_here = os.path.isfile(os.path.join(model, workdirs.CONFIG_FILE))
+    masking = workdir_data_config(model) if trained_here else load_config_file(config_path).data
     detector = keypoints_tf.load(model)
     data = {}
     for name in ("dev", "test") if part == "test" else ("dev",):
-        images, labels = masked_crops(out, name, config)
+        images, labels = masked_crops(out, name, masking)
         size = images.shape[1]
         detected = np.stack([skeleton_lib.pixels_to_normalized(detector.detect(image).keypoints, size, size)
                              for image in images])

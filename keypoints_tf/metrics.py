@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keypoints_tf.skeleton import Skeleton
+from keypoints_tf.skeleton import Skeleton, part_name
 
 
 def distances(predicted, target):
@@ -131,11 +131,7 @@ def left_right_distance_correlation(predicted, target, skeleton: Skeleton, visib
     visible = np.ones(target.shape[:2], bool) if visible is None else np.asarray(visible, bool)
     out = {}
     for left, right in skeleton.flip_pairs:
-        name = skeleton.keypoint_names[left]
-        for prefix in ("l_", "r_", "left_", "right_"):
-            if name.startswith(prefix):
-                name = name[len(prefix):]
-                break
+        name = part_name(skeleton.keypoint_names[left])
         both = visible[:, left] & visible[:, right]
         found, labelled = (np.linalg.norm(p[both, left] - p[both, right], axis=-1) for p in (predicted, target))
         if both.sum() < 3:

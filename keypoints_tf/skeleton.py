@@ -197,6 +197,13 @@ def _side(name: str):
     return None
 
 
+def part_name(name: str) -> str:
+    """A keypoint's name without its side: 'l_knee' -> 'knee', 'LeftArm' -> 'Arm', 'neck' -> 'neck'."""
+    kept = [token for token in re.split(r"[_\-\s.]+", name) if token.lower() not in _SIDE_TOKENS]
+    camel = re.match(r"^(Left|Right)(.+)$", "_".join(kept))
+    return camel.group(2) if camel else "_".join(kept) or name
+
+
 def _mirror_name(name: str):
     """The name of the mirrored keypoint ('l_knee' -> 'r_knee', 'LeftArm' -> 'RightArm'), or None."""
     swaps = {"l": "r", "r": "l", "left": "right", "right": "left"}

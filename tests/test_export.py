@@ -422,6 +422,9 @@ def test_student_distills_for_two_steps_and_exports(exported, tmp_path):
     written = json.load(open(os.path.join(workdir, "config.json")))  # the config resolved, like training's
     assert written["detector"] == "student" and written["train"]["steps"] == 2
     assert written["image_size"] == 32 and written["student"] == {"num_keypoints": 17, "width": 4}
+    from keypoints_tf.export.restore import workdir_data_config  # the data a workdir of either kind was trained on
+    teacher_data = workdir_data_config(exported["workdir"])
+    assert workdir_data_config(workdir).to_dict() == teacher_data.to_dict() and teacher_data.mask_background
     contract = export.export_tflite(workdir, str(tmp_path / "student.tflite"), "int8", calibration_frames=8)
     assert contract["model"]["kind"] == "student" and contract["model"]["calibration_frames"] == 8
     image = np.random.default_rng(2).integers(0, 256, (40, 30, 3), dtype=np.uint8)

@@ -45,6 +45,11 @@ def test_flip_keypoints_mirrors_and_relabels():
     np.testing.assert_allclose(skeleton.flip_keypoints(flipped), keypoints)
 
 
+def test_part_name_drops_the_side_in_every_naming_style():
+    names = ["l_knee", "right_hand", "RightArm", "Left-Foot", "knee.R", "neck"]
+    assert [sk.part_name(name) for name in names] == ["knee", "hand", "Arm", "Foot", "knee", "neck"]
+
+
 def test_coco_category_round_trip_and_names():
     skeleton = sk.get_skeleton("human17")
     again = sk.Skeleton.from_coco_category(skeleton.to_coco_category())

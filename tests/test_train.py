@@ -178,6 +178,7 @@ def test_left_right_distance_correlation_ignores_sides_and_joint_definitions():
     assert metrics.left_right_distance_correlation(other, np.where(visible[..., None], labels, 5.0), skeleton,
                                                    visible)["ankle"] > 0.999
 
+
 def test_evaluator_scores_left_right_agnostic_error_per_image():
     import tensorflow as tf
     from keypoints_tf.data.training_data import TrainingData

@@ -90,6 +90,15 @@ def is_student_workdir(workdir: str) -> bool:
     return workdirs.read_config(workdir).get("detector") == STUDENT
 
 
+def workdir_data_config(workdir: str) -> ml_collections.ConfigDict:
+    """The ``config.data`` a training or distillation workdir was trained on (a student's config.json holds its
+    teacher's, resolved), without restoring any network."""
+    values = workdirs.read_config(workdir)
+    if values.get("detector") == STUDENT:
+        return ml_collections.ConfigDict(values.get("data", {}))
+    return workdirs.training_config(values).data
+
+
 def restore_detector(workdir: str, skeleton: Optional[Skeleton] = None) -> RestoredDetector:
     """Builds the detector described by ``<workdir>/config.json`` and restores its latest checkpoint.
 
