@@ -16,6 +16,7 @@ import os
 import tempfile
 import time
 
+import keypoints_tf  # noqa: F401  (before TensorFlow: it turns oneDNN's CPU kernels on, as training does)
 import keras
 import tensorflow as tf
 

@@ -22,9 +22,11 @@ def get_config(arg: str = ""):
     config.model.skeleton_skips = True
     config.loss.equivariance_weight = 100.0
     config.train.regressor_pretrain_steps = 3000
-    # About 45 minutes on a 2-core CPU (~0.8 s per GAN step). The rate holds for the first half, then falls
-    # linearly to a tenth: the adversarial game keeps oscillating at a constant rate (the error swung
-    # 4.3% -> 5.6% over the last 10 minutes of a constant-rate run), the decay lets it settle.
+    # The rate holds for the first half, then falls linearly to a tenth: the adversarial game keeps oscillating
+    # at a constant rate (the error swung 4.3% -> 5.6% over the last 10 minutes of a constant-rate run), the
+    # decay lets it settle. 3,200 GAN steps take about 35 minutes on a 2-core AMX CPU; where the CPU is slower
+    # (AVX2 only: ~1.6 s per step), the run fits its steps and that schedule to 45 minutes (keypoints_tf.budget).
     config.train.steps = 3200
     config.train.decay_to = 0.1
+    config.train.budget_minutes = 45.0
     return with_argument(config, arg)

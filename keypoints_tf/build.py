@@ -68,28 +68,34 @@ def build_reconstruction_loss(config):
     return PixelSSIMLoss()
 
 
-def learning_rate_schedule(config, scale=None):
-    """The constant learning rate of the reference, or (decay_to < 1) constant for the first half of
-    config.train.steps, then linear down to decay_to x the rate: late GAN oscillation averages out.
-    `scale`: a variable multiplying the rate (lowered by the collapse alarm's roll-back)."""
-    rate, fraction = config.train.learning_rate, config.train.decay_to
-    steps = max(2, config.train.steps)
-    schedule = _HoldThenLinear(rate, steps // 2, steps, min(fraction, 1.0))
+def learning_rate_schedule(config, scale=None, fitted_steps=None):
+    """The constant learning rate of the reference, or (decay_to < 1) constant for the first half of the run's
+    GAN steps, then linear down to decay_to x the rate: late GAN oscillation averages out.
+
+    The run's GAN steps are config.train.steps, or `fitted_steps` (a variable) once it is > 0: the number a
+    time budget fitted (`keypoints_tf.budget`). `scale`: a variable multiplying the rate (lowered by the
+    collapse alarm's roll-back)."""
+    schedule = _HoldThenLinear(config.train.learning_rate, config.train.steps, min(config.train.decay_to, 1.0),
+                               fitted_steps)
     return schedule if scale is None else _Scaled(schedule, scale)
 
 
 class _HoldThenLinear(keras.optimizers.schedules.LearningRateSchedule):
-    def __init__(self, rate, hold_steps, total_steps, fraction):
-        self.rate, self.hold_steps, self.total_steps, self.fraction = rate, hold_steps, total_steps, fraction
+    def __init__(self, rate, steps, fraction, fitted_steps=None):
+        self.rate, self.steps, self.fraction, self.fitted_steps = rate, steps, fraction, fitted_steps
 
     def __call__(self, step):
-        progress = keras.ops.clip((keras.ops.cast(step, "float32") - self.hold_steps)
-                                  / (self.total_steps - self.hold_steps), 0.0, 1.0)
+        total = keras.ops.convert_to_tensor(float(self.steps))
+        if self.fitted_steps is not None:
+            fitted = keras.ops.cast(keras.ops.convert_to_tensor(self.fitted_steps), "float32")
+            total = keras.ops.where(fitted > 0, fitted, total)
+        total = keras.ops.maximum(total, 2.0)
+        hold = keras.ops.floor(total / 2.0)
+        progress = keras.ops.clip((keras.ops.cast(step, "float32") - hold) / (total - hold), 0.0, 1.0)
         return self.rate * (1.0 - (1.0 - self.fraction) * progress)
 
     def get_config(self):
-        return {"rate": self.rate, "hold_steps": self.hold_steps, "total_steps": self.total_steps,
-                "fraction": self.fraction}
+        return {"rate": self.rate, "steps": self.steps, "fraction": self.fraction}
 
 
 class _Scaled(keras.optimizers.schedules.LearningRateSchedule):
@@ -114,10 +120,13 @@ def _build_model(config, skeleton: Skeleton, global_batch_size: int):
     phi, eta = build_detector_networks(config, skeleton.num_keypoints)
     # One multiplier of every player's rate, saved in checkpoints (the collapse alarm's roll-back lowers it).
     scale = keras.Variable(1.0, trainable=False, dtype="float32", name="learning_rate_scale")
+    # The run's GAN (or supervised) steps once a time budget fitted them (`keypoints_tf.budget`); 0: not fitted,
+    # config.train.steps. Saved in checkpoints, so that a resumed run keeps its schedule.
+    fitted_steps = keras.Variable(0, trainable=False, dtype="int64", name="fitted_steps")
 
     def adam():
-        return keras.optimizers.Adam(learning_rate_schedule(config, scale), beta_1=config.train.beta_1,
-                                     beta_2=config.train.beta_2)
+        return keras.optimizers.Adam(learning_rate_schedule(config, scale, fitted_steps),
+                                     beta_1=config.train.beta_1, beta_2=config.train.beta_2)
 
     if config.method == "supervised":
         model = SupervisedDetector(phi, eta, global_batch_size, clip_norm=config.train.clip_norm)
@@ -149,6 +158,6 @@ def _build_model(config, skeleton: Skeleton, global_batch_size: int):
                       regressor_pretrain_optimizer=pretrain)
     else:
         raise ValueError(f"config.method must be 'keypoint_gan' or 'supervised', got {config.method!r}")
-    model.learning_rate_scale = scale
+    model.learning_rate_scale, model.fitted_steps = scale, fitted_steps
     model.build_all(config.image_size, skeleton.num_keypoints)
     return model

@@ -104,6 +104,9 @@ def get_default_config() -> ml_collections.ConfigDict:
     config.train.precision = "auto"
     config.train.jit_compile = False
     config.train.max_minutes = 0.0       # stop after this much training wall time (0 = no limit)
+    # Fit the run to this much wall time (0 = off; keypoints_tf.budget): eta's pre-training ends by a quarter of
+    # it, and after 45 GAN steps the run's steps become those that fit (at most train.steps), schedule included.
+    config.train.budget_minutes = 0.0
     config.train.strategy = "auto"       # auto (Mirrored over local GPUs), mirrored, multi_worker, default
     config.train.max_rollbacks = 3       # non-finite losses / collapse: roll back at most this often
     # The collapse alarm (keypoints_tf.collapse): keypoint spread across a batch < collapse_ratio x the prior's

@@ -123,12 +123,13 @@ class KeypointGAN(DetectsWithPhiEta, keras.Model):
     def checkpoint_objects(self) -> dict:
         """What a checkpoint must hold to resume exactly (`keypoints_tf.workdirs.checkpoints`): every network,
         the frozen reference eta, the image pool and its random state, the four optimizers, the learning-rate
-        scale and the reconstruction loss's state (its running means and their update count)."""
+        scale, the steps a time budget fitted and the reconstruction loss's state (its running means and their
+        update count)."""
         objects = {"image_to_skeleton": self.image_to_skeleton, "keypoint_regressor": self.keypoint_regressor,
                    "image_generator": self.image_generator, "discriminator": self.discriminator,
                    "image_pool": self.image_pool,
                    "pool_seed": self.image_pool.seed_generator.state,  # not among the pool's .weights
-                   "learning_rate_scale": self.learning_rate_scale,
+                   "learning_rate_scale": self.learning_rate_scale, "fitted_steps": self.fitted_steps,
                    "generator_optimizer": self.generator_optimizer,
                    "discriminator_optimizer": self.discriminator_optimizer,
                    "regressor_optimizer": self.regressor_optimizer,

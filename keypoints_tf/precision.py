@@ -54,8 +54,17 @@ def choose(setting: str, cpu_flags=None, gpu_capabilities=None, isa_cap=None) ->
 def resolve(setting: str) -> str:
     """`choose` for this machine, logged once per setting and process."""
     precision, why = choose(setting)
-    logging.info("precision: %s (%s)", precision, why)
+    logging.info("precision: %s (%s); TensorFlow's oneDNN CPU kernels: %s", precision, why, onednn_state())
     return precision
+
+
+def onednn_state() -> str:
+    """"on", "off" (TensorFlow was imported before keypoints_tf, or TF_ENABLE_ONEDNN_OPTS=0) or "unknown"."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port  # pylint: disable=import-outside-toplevel
+        return "on" if _pywrap_util_port.IsMklEnabled() else "off"
+    except (ImportError, AttributeError):
+        return "unknown"
 
 
 def policy_name(config) -> str:

@@ -41,7 +41,8 @@ class SupervisedDetector(DetectsWithPhiEta, keras.Model):
     def checkpoint_objects(self) -> dict:
         """What a checkpoint must hold to resume exactly (`keypoints_tf.workdirs.checkpoints`)."""
         return {"image_to_skeleton": self.image_to_skeleton, "keypoint_regressor": self.keypoint_regressor,
-                "learning_rate_scale": self.learning_rate_scale, "optimizer": self.optimizer}
+                "learning_rate_scale": self.learning_rate_scale,
+                "fitted_steps": self.fitted_steps, "optimizer": self.optimizer}
 
     def build_all(self, image_size: int, num_keypoints: int):
         skeletons = self.image_to_skeleton(tf.zeros((1, image_size, image_size, 3)))

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 import tqdm
 
-from keypoints_tf import build, collapse, evaluate, image_grid, plateau, workdirs
+from keypoints_tf import budget, build, collapse, evaluate, image_grid, plateau, workdirs
 from keypoints_tf.data import pipeline, synthetic
 from keypoints_tf.errors import DataError, Interrupted, TrainingError
 from keypoints_tf.workdirs import checkpoints, safety
@@ -163,7 +163,8 @@ class _Run:
         self.data, self.model, self.state = data, model, state
         self.supervised = config.method == "supervised"
         self.pretrain_steps = 0 if self.supervised else config.train.regressor_pretrain_steps
-        self.total_steps = self.pretrain_steps + config.train.steps
+        fitted = int(model.fitted_steps.numpy())  # > 0: a time budget fitted them before a restart
+        self.total_steps = self.pretrain_steps + (fitted or config.train.steps)
         self.evaluator = evaluate.Evaluator(model, data, config, model.reference_regressor)
 
     def finished(self, step: int) -> dict:
@@ -201,6 +202,13 @@ class _Run:
         self.monitor = None if self.supervised or config.train.collapse_action == "off" else \
             collapse.CollapseMonitor(config.train.collapse_ratio, config.train.collapse_patience,
                                      healthy_step=max(start_step, self.pretrain_steps))
+        self.clock = None
+        if config.train.budget_minutes and not int(self.model.fitted_steps.numpy()):
+            if strategy.extended._in_multi_worker_mode():  # pylint: disable=protected-access
+                logging.warning("train.budget_minutes is not used across several workers (each would time "
+                                "itself): the run trains config.train.steps")
+            else:
+                self.clock = budget.BudgetClock(60.0 * config.train.budget_minutes)
 
     def loop(self, start_step: int, stop):
         """Trains from `start_step` to the end (or max_minutes); returns (the last evaluation's metrics, step)."""
@@ -221,8 +229,11 @@ class _Run:
                 continue
             step += 1
             self.state.step.assign(step)
-            if step < self.pretrain_steps and self._pretraining_plateaued(step, outputs):
+            if step < self.pretrain_steps and (self._pretraining_plateaued(step, outputs)
+                                               or self._pretraining_over_budget()):
                 step = self._skip_to_gan(step)
+            if self.clock is not None and step > self.pretrain_steps:
+                self._fit_to_budget(step)
             if step == self.pretrain_steps and not self.supervised:
                 self.model.freeze_reference_regressor()
             if step % self.config.log.every_steps == 0 or step == self.total_steps:
@@ -247,18 +258,52 @@ class _Run:
             return False
         return self.plateau.update(float(outputs["regressor_prior_error"]))
 
+    def _pretraining_over_budget(self) -> bool:
+        return self.clock is not None and self.clock.pretraining_over(self._elapsed_s())
+
+    def _elapsed_s(self) -> float:
+        """Training wall time across restarts, in seconds."""
+        return 60.0 * self.history.minutes(time.time() - self.started)
+
     def _skip_to_gan(self, step: int) -> int:
-        """eta's prior error stopped falling: the GAN phase starts now, numbered as in a full run."""
+        """eta's pre-training stopped paying (or used its share of the time budget): the GAN phase starts now,
+        numbered as in a full run."""
         train_config = self.config.train
-        logging.info("eta's pre-training stopped at step %d of %d: its prior error fell %.1f%% over the last %d "
-                     "steps (regressor_pretrain_min_gain=%s); the GAN phase starts, numbered from step %d",
-                     step, self.pretrain_steps, 100.0 * self.plateau.gain(), train_config.regressor_pretrain_window,
-                     train_config.regressor_pretrain_min_gain, self.pretrain_steps)
+        if self._pretraining_over_budget():
+            why = (f"it used {100 * budget.PRETRAIN_SHARE:.0f}% of train.budget_minutes="
+                   f"{train_config.budget_minutes}")
+        else:
+            why = (f"its prior error fell {100.0 * self.plateau.gain():.1f}% over the last "
+                   f"{train_config.regressor_pretrain_window} steps (regressor_pretrain_min_gain="
+                   f"{train_config.regressor_pretrain_min_gain})")
+        logging.info("eta's pre-training stopped at step %d of %d: %s; the GAN phase starts, numbered from step %d",
+                     step, self.pretrain_steps, why, self.pretrain_steps)
         with self.writer.as_default(step=self.pretrain_steps):
             tf.summary.scalar("train/pretrain_stopped_at", step)
         self.progress.update(self.pretrain_steps - step)
         self.state.step.assign(self.pretrain_steps)
         return self.pretrain_steps
+
+    def _fit_to_budget(self, step: int):
+        """Once the GAN steps are timed: the run's steps become those that end within train.budget_minutes."""
+        seconds_per_step = self.clock.seconds_per_step(step, time.time())
+        if seconds_per_step is None:
+            return
+        configured, every = self.config.train.steps, self.config.log.eval_every_steps
+        per_evaluation = self.clock.seconds_per_evaluation()
+        steps = budget.fit_steps(self.clock.budget_s, self._elapsed_s(), step - self.pretrain_steps, configured,
+                                 seconds_per_step, per_evaluation, every)
+        self.clock = None
+        self.model.fitted_steps.assign(steps)
+        self.total_steps = self.pretrain_steps + steps
+        self.progress.reset(total=self.total_steps)
+        self.progress.update(step)
+        logging.info("train.budget_minutes=%s: %.2f s per step, %.1f s per evaluation (every %d steps), %.1f "
+                     "minutes used: the run trains %d of config.train.steps=%d GAN steps (to step %d), and the "
+                     "learning-rate schedule spans them", self.config.train.budget_minutes, seconds_per_step,
+                     per_evaluation, every, self._elapsed_s() / 60.0, steps, configured, self.total_steps)
+        with self.writer.as_default(step=step):
+            tf.summary.scalar("train/fitted_steps", steps)
 
     def _restart_at(self, step: int) -> int:
         self.progress.reset(total=self.total_steps)
@@ -281,7 +326,10 @@ class _Run:
                                self.rollbacks)
 
     def _evaluate(self, step: int) -> dict:
+        started = time.time()
         metrics = self.evaluator.evaluate()
+        if self.clock is not None:
+            self.clock.evaluated(time.time() - started)
         metrics.update(step=step, minutes=self.history.minutes(time.time() - self.started))
         self.history.add(metrics)
         with self.writer.as_default(step=step):

@@ -9,6 +9,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(__file__))  # shared check modules (model_checks)
 
+import keypoints_tf  # noqa: E402,F401  (before TensorFlow: it chooses TensorFlow's CPU kernels)
 import tensorflow as tf  # noqa: E402
 
 _cpus = tf.config.list_physical_devices("CPU")

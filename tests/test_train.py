@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from keypoints_tf import evaluate, metrics, plateau, train
+from keypoints_tf import budget, build, evaluate, metrics, plateau, train
 from keypoints_tf.config import load_config_file
 from keypoints_tf.skeleton import get_skeleton
 from model_checks import smoke_config
@@ -105,6 +105,63 @@ def test_pretraining_that_stops_early_goes_on_at_the_gan_phases_step_numbers(tmp
     assert any("pre-training stopped at step 4 of 40" in r.getMessage() for r in caplog.records)
     assert result["step"] == 44
     assert [h["step"] for h in result["history"]] == [40, 44]  # evaluations at eval_every_steps=4, GAN phase
+
+
+def test_a_time_budget_cuts_pretraining_fits_the_steps_and_a_resume_keeps_them(tmp_path, monkeypatch, caplog):
+    """train.budget_minutes: pre-training ends at its share of the budget, the GAN steps shrink to what fits
+    (here nothing more: the budget is spent), and the fitted number survives a restart."""
+    import logging
+    monkeypatch.setattr(budget, "WARMUP", 1)
+    monkeypatch.setattr(budget, "WINDOW", 2)
+    config = smoke_config()
+    with config.unlocked():
+        config.train.regressor_pretrain_steps, config.train.steps = 40, 30
+        config.train.budget_minutes = 0.01  # 0.6 s: pre-training's share is spent by its first step
+    with caplog.at_level(logging.INFO):
+        result = train.train_and_evaluate(config, str(tmp_path))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("pre-training stopped at step 1 of 40: it used 25% of train.budget_minutes" in m for m in messages)
+    assert any("the run trains 4 of config.train.steps=30 GAN steps (to step 44)" in m for m in messages)
+    assert result["step"] == 44
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        again = train.train_and_evaluate(config, str(tmp_path))   # restarted: the fitted 4 steps, not 30
+    assert again["step"] == 44
+    assert any("training already finished at step 44" in r.getMessage() for r in caplog.records)
+
+
+def test_budget_fit_spreads_evaluations_keeps_the_last_one_and_never_adds_steps():
+    # 100 s left, 0.97 of it planned, minus a 7 s final evaluation: 90 s; 1 s per step + 7/10 s of evaluations
+    assert budget.fit_steps(1000.0, 900.0, 20, 3200, 1.0, 7.0, 10) == 20 + int((0.97 * 100.0 - 7.0) / 1.7)
+    assert budget.fit_steps(10_000.0, 100.0, 20, 3200, 1.0, 7.0, 10) == 3200   # fits: the config's steps
+    assert budget.fit_steps(1000.0, 1200.0, 20, 3200, 1.0, 7.0, 10) == 20      # over budget: stop here
+
+
+def test_budget_clock_times_a_window_after_warm_up_without_evaluations():
+    clock = budget.BudgetClock(600.0)
+    now, step = 0.0, 100
+    assert clock.seconds_per_step(step, now) is None                 # the first GAN step (traces)
+    for _ in range(budget.WARMUP + budget.WINDOW - 1):
+        step, now = step + 1, now + 2.0
+        if step == 100 + budget.WARMUP + 3:
+            clock.evaluated(30.0)
+            now += 30.0                                             # an evaluation inside the window
+        assert clock.seconds_per_step(step, now) is None
+    assert clock.seconds_per_step(step + 1, now + 2.0) == pytest.approx(2.0)
+    assert clock.seconds_per_evaluation() == pytest.approx(30.0)
+    assert clock.pretraining_over(151.0) and not clock.pretraining_over(149.0)
+
+
+def test_the_learning_rate_schedule_spans_the_fitted_steps_once_there_are_some():
+    import keras
+    config = smoke_config()
+    with config.unlocked():
+        config.train.steps, config.train.decay_to, config.train.learning_rate = 100, 0.1, 1.0
+    fitted = keras.Variable(0, trainable=False, dtype="int64")
+    schedule = build.learning_rate_schedule(config, fitted_steps=fitted)
+    assert [float(schedule(s)) for s in (50, 75, 100)] == pytest.approx([1.0, 0.55, 0.1])
+    fitted.assign(10)
+    assert [float(schedule(s)) for s in (5, 10, 50)] == pytest.approx([1.0, 0.1, 0.1])
 
 
 def test_supervised_smoke_run(tmp_path):

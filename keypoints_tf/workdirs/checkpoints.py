@@ -200,7 +200,7 @@ def _assert_matched(status, path: str):
 
 
 # State that checkpoints of older versions lack; it then starts from its initial value.
-_OPTIONAL_STATE = ("seed_generator_state", "learning_rate_scale", "image_size", "num_updates")
+_OPTIONAL_STATE = ("seed_generator_state", "learning_rate_scale", "image_size", "num_updates", "fitted_steps")
 STATE_FILE = "checkpoint"
 _INDEX_FILE = re.compile(r"^ckpt-(\d+)\.index$")
 

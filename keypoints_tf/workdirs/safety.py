@@ -36,8 +36,8 @@ from keypoints_tf.workdirs.checkpoints import checkpoints_on_disk
 LOCK_FILE = ".lock"
 _NO_DEFAULT = object()
 # Fields that may differ between runs of one workdir: how long and where it runs, and logging.
-RESUMABLE_FIELDS = ("train.steps", "train.max_minutes", "train.strategy", "train.jit_compile", "train.precision",
-                    "train.max_rollbacks", "train.collapse_action", "log.")
+RESUMABLE_FIELDS = ("train.steps", "train.max_minutes", "train.budget_minutes", "train.strategy",
+                    "train.jit_compile", "train.precision", "train.max_rollbacks", "train.collapse_action", "log.")
 
 
 @contextlib.contextmanager
