@@ -45,7 +45,9 @@ def get_config(arg: str = ""):
     config.loss.adversarial_weight = 5.0
     config.train.regressor_pretrain_steps = 3000
     # About 30-35 minutes on one core of a 2-core AMX CPU (~0.8-1 s per GAN step in bfloat16): the rate holds for
-    # half the run, then decays linearly to a tenth, as in configs/synthetic.py. README: "Real footage".
+    # half the run, then decays linearly to a tenth, as in configs/synthetic.py; fitted to 60 minutes where the
+    # CPU is slower (keypoints_tf.budget). README: "Real footage".
     config.train.steps = 2000
     config.train.decay_to = 0.1
+    config.train.budget_minutes = 60.0
     return with_argument(config, arg)

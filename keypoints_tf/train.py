@@ -296,8 +296,8 @@ class _Run:
         self.clock = None
         self.model.fitted_steps.assign(steps)
         self.total_steps = self.pretrain_steps + steps
-        self.progress.reset(total=self.total_steps)
-        self.progress.update(step)
+        self.progress.total = self.total_steps  # not reset(): that would restart its clock and its rate
+        self.progress.refresh()
         logging.info("train.budget_minutes=%s: %.2f s per step, %.1f s per evaluation (every %d steps), %.1f "
                      "minutes used: the run trains %d of config.train.steps=%d GAN steps (to step %d), and the "
                      "learning-rate schedule spans them", self.config.train.budget_minutes, seconds_per_step,

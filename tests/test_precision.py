@@ -2,6 +2,10 @@
 
 import json
 import logging
+import os
+import platform
+import subprocess
+import sys
 
 import pytest
 
@@ -57,3 +61,18 @@ def test_workdirs_written_with_mixed_precision_still_load(tmp_path):
     config["train"]["mixed_precision"] = False
     (tmp_path / "config.json").write_text(json.dumps(config))
     assert workdirs.load_config(str(tmp_path)).train.precision == "float32"
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="oneDNN default: x86 only")
+def test_importing_keypoints_tf_turns_onednn_on_before_tensorflow_loads_and_keeps_a_users_choice():
+    """TensorFlow leaves oneDNN's CPU kernels off on AVX2-only CPUs (3x slower training there)."""
+    script = ("import os, keypoints_tf, tensorflow; from keypoints_tf import precision; "
+              "print(os.environ['TF_ENABLE_ONEDNN_OPTS'], precision.onednn_state())")
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+
+    def run(**extra):
+        out = subprocess.run([sys.executable, "-c", script], env={**env, **extra}, capture_output=True, text=True,
+                             check=True)
+        return out.stdout.split()[-2:]
+    assert run() == ["1", "on"]
+    assert run(TF_ENABLE_ONEDNN_OPTS="0") == ["0", "off"]
