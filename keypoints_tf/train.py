@@ -276,8 +276,8 @@ class _Run:
             why = (f"its prior error fell {100.0 * self.plateau.gain():.1f}% over the last "
                    f"{train_config.regressor_pretrain_window} steps (regressor_pretrain_min_gain="
                    f"{train_config.regressor_pretrain_min_gain})")
-        logging.info("eta's pre-training stopped at step %d of %d: %s; the GAN phase starts, numbered from step %d",
-                     step, self.pretrain_steps, why, self.pretrain_steps)
+        logging.info("eta's pre-training stopped at step %d of %d: %s; the GAN phase starts, numbered from "
+                     "step %d", step, self.pretrain_steps, why, self.pretrain_steps)
         with self.writer.as_default(step=self.pretrain_steps):
             tf.summary.scalar("train/pretrain_stopped_at", step)
         self.progress.update(self.pretrain_steps - step)
@@ -306,6 +306,10 @@ class _Run:
             tf.summary.scalar("train/fitted_steps", steps)
 
     def _restart_at(self, step: int) -> int:
+        """After a roll-back to `step`; a checkpoint older than the budget's fit brought back fitted_steps=0."""
+        fitted = self.total_steps - self.pretrain_steps
+        if fitted != self.config.train.steps:
+            self.model.fitted_steps.assign(fitted)
         self.progress.reset(total=self.total_steps)
         self.progress.update(step)
         return step

@@ -9,7 +9,9 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(__file__))  # shared check modules (model_checks)
 
-import keypoints_tf  # noqa: E402,F401  (before TensorFlow: it chooses TensorFlow's CPU kernels)
+# TensorFlow before keypoints_tf: tests keep TensorFlow's own choice of CPU kernels. On AVX2-only CPUs that is
+# Eigen rather than oneDNN, whose per-shape kernel creation costs more than it saves at the tests' tiny shapes
+# (a smoke run: 23 s of training instead of 31 there). Subprocess runs of the CLIs get keypoints_tf's default.
 import tensorflow as tf  # noqa: E402
 
 _cpus = tf.config.list_physical_devices("CPU")

@@ -185,7 +185,10 @@ def test_detect_cli_tracks_with_the_calibrated_threshold_and_keeps_its_outputs(e
     cv2.imwrite(str(tmp_path / "frame.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
     model = _flatbuffer(exported)
     confidence = np.sort(keypoints_tf.load(exported["tflite"]["float32"]).detect(image).confidence)
-    threshold = float(confidence[7] + confidence[8]) / 2  # between two confidences: 8 keypoints below it
+    # In the widest gap between two confidences: round-off in the CLI's process (TensorFlow's CPU kernels may
+    # differ from this one's) cannot move a keypoint across it.
+    below = int(np.argmax(np.diff(confidence))) + 1
+    threshold = float(confidence[below - 1] + confidence[below]) / 2
     path = str(tmp_path / "model.tflite")
     export.write_tflite(model, exported["restored"].contract(crop=dict(CROP, threshold=threshold)), path)
     overlay, results = tmp_path / "overlay.png", tmp_path / "keypoints.json"
@@ -194,7 +197,7 @@ def test_detect_cli_tracks_with_the_calibrated_threshold_and_keeps_its_outputs(e
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr[-3000:]
     visible = np.asarray(json.load(open(results))["annotations"][0]["keypoints"]).reshape(-1, 3)[:, 2]
-    assert sorted(visible.tolist()) == [1] * 8 + [2] * 9  # the contract's crop.threshold, not 0.3
+    assert sorted(visible.tolist()) == [1] * below + [2] * (17 - below)  # the contract's crop.threshold, not 0.3
     written = {name: (tmp_path / name).read_bytes() for name in ("overlay.png", "keypoints.json")}
     assert_one_error_line(run_cli(*args), str(overlay), "already exists", "--overwrite")
     assert {name: (tmp_path / name).read_bytes() for name in written} == written

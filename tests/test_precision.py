@@ -41,6 +41,7 @@ def test_forced_choices_and_bad_values():
 def test_one_log_line_says_what_was_picked(caplog, monkeypatch):
     monkeypatch.setattr(precision, "_cpu_flags", lambda: AVX2)
     monkeypatch.setattr(precision, "_gpu_capabilities", lambda: [])
+    monkeypatch.setattr(precision, "onednn_state", lambda: "on")
     precision.resolve.cache_clear()
     config = get_default_config()
     with caplog.at_level(logging.INFO):
@@ -48,7 +49,7 @@ def test_one_log_line_says_what_was_picked(caplog, monkeypatch):
         assert precision.policy_name(config) == "float32"
     lines = [r.message for r in caplog.records if r.message.startswith("precision:")]
     assert lines == ["precision: float32 (auto: this CPU has no AMX-BF16/AVX512-BF16 (bfloat16 would be emulated, "
-                     "~3x slower))"]
+                     "~3x slower)); TensorFlow's oneDNN CPU kernels: on"]
     precision.resolve.cache_clear()
 
 

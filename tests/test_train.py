@@ -130,6 +130,19 @@ def test_a_time_budget_cuts_pretraining_fits_the_steps_and_a_resume_keeps_them(t
     assert any("training already finished at step 44" in r.getMessage() for r in caplog.records)
 
 
+def test_a_roll_back_to_a_checkpoint_older_than_the_fit_keeps_the_fitted_schedule():
+    import types
+
+    import keras
+    fitted = keras.Variable(0, trainable=False, dtype="int64")  # as restored from a checkpoint before the fit
+    progress = types.SimpleNamespace(reset=lambda total: None, update=lambda n: None)
+    run = types.SimpleNamespace(total_steps=40 + 4, pretrain_steps=40, config=smoke_config(), progress=progress,
+                                model=types.SimpleNamespace(fitted_steps=fitted))
+    run.config.train.steps = 30
+    assert train._Run._restart_at(run, 42) == 42
+    assert int(fitted.numpy()) == 4
+
+
 def test_budget_fit_spreads_evaluations_keeps_the_last_one_and_never_adds_steps():
     # 100 s left, 0.97 of it planned, minus a 7 s final evaluation: 90 s; 1 s per step + 7/10 s of evaluations
     assert budget.fit_steps(1000.0, 900.0, 20, 3200, 1.0, 7.0, 10) == 20 + int((0.97 * 100.0 - 7.0) / 1.7)
