@@ -13,8 +13,8 @@ import platform as _platform
 __version__ = "0.1.0"
 
 # TensorFlow turns its oneDNN CPU kernels on by default only on x86 CPUs with AVX512-VNNI/BF16 or AMX; on
-# AVX2-only CPUs they stay off, and a KeypointGAN step runs 3x slower without them (README, "Speed"). Set
-# before TensorFlow is imported (it reads the variable once); a value the user set is kept.
+# AVX2-only CPUs they stay off, and a KeypointGAN step runs 3x slower without them (README, "oneDNN on every
+# x86 CPU"). Set before TensorFlow is imported (it reads the variable once); a value the user set is kept.
 if _platform.machine().lower() in ("x86_64", "amd64"):
     _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 

@@ -3,7 +3,7 @@
 `config.train.precision`:
 * ``"auto"`` (every shipped config): bfloat16 on a GPU of compute capability >= 8.0 (Ampere and newer) or
   a CPU with AMX-BF16 / AVX512-BF16 instructions; float32 otherwise. On CPUs without those instructions
-  (AVX2-only laptops, most cloud VMs and older servers) bfloat16 is emulated and measured about 3x slower
+  (AVX2-only laptops, most cloud VMs and older servers) bfloat16 is emulated and measured 4-11x slower
   than float32, and GPUs before Ampere (T4, V100) have no bfloat16 units either.
   ``ONEDNN_MAX_CPU_ISA`` capped below AVX512_CORE_BF16 counts as "no bfloat16 instructions".
 * ``"bfloat16"`` / ``"float32"``: forced.
@@ -47,7 +47,7 @@ def choose(setting: str, cpu_flags=None, gpu_capabilities=None, isa_cap=None) ->
         return "float32", f"auto: ONEDNN_MAX_CPU_ISA={isa_cap} hides this CPU's {'/'.join(found)}"
     if found:
         return "bfloat16", f"auto: this CPU has {'/'.join(found)} (bfloat16 runs natively)"
-    return "float32", "auto: this CPU has no AMX-BF16/AVX512-BF16 (bfloat16 would be emulated, ~3x slower)"
+    return "float32", "auto: this CPU has no AMX-BF16/AVX512-BF16 (bfloat16 would be emulated, 4-11x slower)"
 
 
 @functools.lru_cache(maxsize=None)

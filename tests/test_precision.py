@@ -49,7 +49,7 @@ def test_one_log_line_says_what_was_picked(caplog, monkeypatch):
         assert precision.policy_name(config) == "float32"
     lines = [r.message for r in caplog.records if r.message.startswith("precision:")]
     assert lines == ["precision: float32 (auto: this CPU has no AMX-BF16/AVX512-BF16 (bfloat16 would be emulated, "
-                     "~3x slower)); TensorFlow's oneDNN CPU kernels: on"]
+                     "4-11x slower)); TensorFlow's oneDNN CPU kernels: on"]
     precision.resolve.cache_clear()
 
 
