@@ -163,8 +163,8 @@ class _Run:
         self.data, self.model, self.state = data, model, state
         self.supervised = config.method == "supervised"
         self.pretrain_steps = 0 if self.supervised else config.train.regressor_pretrain_steps
-        fitted = int(model.fitted_steps.numpy())  # > 0: a time budget fitted them before a restart
-        self.total_steps = self.pretrain_steps + (fitted or config.train.steps)
+        self.fitted = int(model.fitted_steps.numpy())  # > 0: a time budget fitted them before a restart
+        self.total_steps = self.pretrain_steps + (self.fitted or config.train.steps)
         self.evaluator = evaluate.Evaluator(model, data, config, model.reference_regressor)
 
     def finished(self, step: int) -> dict:
@@ -203,7 +203,7 @@ class _Run:
             collapse.CollapseMonitor(config.train.collapse_ratio, config.train.collapse_patience,
                                      healthy_step=max(start_step, self.pretrain_steps))
         self.clock = None
-        if config.train.budget_minutes and not int(self.model.fitted_steps.numpy()):
+        if config.train.budget_minutes and not self.fitted:
             if strategy.extended._in_multi_worker_mode():  # pylint: disable=protected-access
                 logging.warning("train.budget_minutes is not used across several workers (each would time "
                                 "itself): the run trains config.train.steps")
@@ -229,9 +229,9 @@ class _Run:
                 continue
             step += 1
             self.state.step.assign(step)
-            if step < self.pretrain_steps and (self._pretraining_plateaued(step, outputs)
-                                               or self._pretraining_over_budget()):
-                step = self._skip_to_gan(step)
+            why = self._pretraining_stop(step, outputs) if step < self.pretrain_steps else None
+            if why:
+                step = self._skip_to_gan(step, why)
             if self.clock is not None and step > self.pretrain_steps:
                 self._fit_to_budget(step)
             if step == self.pretrain_steps and not self.supervised:
@@ -253,29 +253,26 @@ class _Run:
                 _stop_on_signal(self.state, step, stop, self.writer, self.progress)
         return metrics, step
 
-    def _pretraining_plateaued(self, step: int, outputs) -> bool:
-        if self.plateau is None or step % self.config.log.every_steps:
-            return False
-        return self.plateau.update(float(outputs["regressor_prior_error"]))
-
-    def _pretraining_over_budget(self) -> bool:
-        return self.clock is not None and self.clock.pretraining_over(self._elapsed_s())
+    def _pretraining_stop(self, step: int, outputs) -> str | None:
+        """Why eta's pre-training ends now (its prior error stopped falling, or it used its share of the time
+        budget), or None."""
+        train_config = self.config.train
+        if (self.plateau is not None and not step % self.config.log.every_steps
+                and self.plateau.update(float(outputs["regressor_prior_error"]))):
+            return (f"its prior error fell {100.0 * self.plateau.gain():.1f}% over the last "
+                    f"{train_config.regressor_pretrain_window} steps (regressor_pretrain_min_gain="
+                    f"{train_config.regressor_pretrain_min_gain})")
+        if self.clock is not None and self.clock.pretraining_over(self._elapsed_s()):
+            return (f"it used {100 * budget.PRETRAIN_SHARE:.0f}% of train.budget_minutes="
+                    f"{train_config.budget_minutes}")
+        return None
 
     def _elapsed_s(self) -> float:
         """Training wall time across restarts, in seconds."""
         return 60.0 * self.history.minutes(time.time() - self.started)
 
-    def _skip_to_gan(self, step: int) -> int:
-        """eta's pre-training stopped paying (or used its share of the time budget): the GAN phase starts now,
-        numbered as in a full run."""
-        train_config = self.config.train
-        if self._pretraining_over_budget():
-            why = (f"it used {100 * budget.PRETRAIN_SHARE:.0f}% of train.budget_minutes="
-                   f"{train_config.budget_minutes}")
-        else:
-            why = (f"its prior error fell {100.0 * self.plateau.gain():.1f}% over the last "
-                   f"{train_config.regressor_pretrain_window} steps (regressor_pretrain_min_gain="
-                   f"{train_config.regressor_pretrain_min_gain})")
+    def _skip_to_gan(self, step: int, why: str) -> int:
+        """eta's pre-training ends (`why`): the GAN phase starts now, numbered as in a full run."""
         logging.info("eta's pre-training stopped at step %d of %d: %s; the GAN phase starts, numbered from "
                      "step %d", step, self.pretrain_steps, why, self.pretrain_steps)
         with self.writer.as_default(step=self.pretrain_steps):
@@ -294,6 +291,7 @@ class _Run:
         steps = budget.fit_steps(self.clock.budget_s, self._elapsed_s(), step - self.pretrain_steps, configured,
                                  seconds_per_step, per_evaluation, every)
         self.clock = None
+        self.fitted = steps
         self.model.fitted_steps.assign(steps)
         self.total_steps = self.pretrain_steps + steps
         self.progress.total = self.total_steps  # not reset(): that would restart its clock and its rate
@@ -307,9 +305,8 @@ class _Run:
 
     def _restart_at(self, step: int) -> int:
         """After a roll-back to `step`; a checkpoint older than the budget's fit brought back fitted_steps=0."""
-        fitted = self.total_steps - self.pretrain_steps
-        if fitted != self.config.train.steps:
-            self.model.fitted_steps.assign(fitted)
+        if self.fitted:
+            self.model.fitted_steps.assign(self.fitted)
         self.progress.reset(total=self.total_steps)
         self.progress.update(step)
         return step
