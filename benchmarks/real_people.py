@@ -48,6 +48,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.normpath(os.path.join(REPO, "..", "shared", "data"))
 BVH_FILES = ("01_01.bvh", "01_03.bvh", "Boxing_Toes.bvh")
 SPLIT_EVERY, DEV_INDEX, TEST_INDEX = 5, 4, 2
+ARMS = ("l_elbow", "r_elbow", "l_wrist", "r_wrist")
 JOINTS_REPORTED = ("l_elbow", "r_elbow", "l_wrist", "r_wrist", "l_knee", "r_knee", "l_ankle", "r_ankle",
                    "head_back", "pelvis")
 
@@ -227,7 +228,7 @@ def readout(out, model, config_path, part="dev"):
     (`metrics.left_right_distance_correlation`), and each label against its neighbours' in time. Returns
     {map: (detector error, baseline error)} and {"left/right distance correlation": {joint: r}}."""
     import keypoints_tf
-    from keypoints_tf import metrics, skeleton as skeleton_lib, workdirs
+    from keypoints_tf import metrics, sides, skeleton as skeleton_lib, workdirs
     from keypoints_tf.config import load_config_file
     from keypoints_tf.export.restore import workdir_data_config
     # A training or distillation workdir's crops are masked as it was trained; any other model's as
@@ -256,24 +257,34 @@ def readout(out, model, config_path, part="dev"):
     def score(predicted):
         return metrics.keypoint_metrics(predicted, y_score, skeleton, seen_score)
 
-    results = {"as detected": (score(x_score), None)}
-    for name, kind, sides in (("offset", "offset", False), ("ridge", "ridge", False),
-                              ("offset, left/right from the labels", "offset", True)):
+    # Sides: as detected; from each crop's track, without labels (`keypoints_tf.sides`, from the squares the
+    # tracker cut the crops with); or from the labels (an oracle: what the detector's sides cost).
+    rates, rates_score = travel_rates(out, *data["dev"][3:5]), travel_rates(out, *data[part][3:5])
+    by_travel = (sides.orient(x, rates, skeleton), sides.orient(x_score, rates_score, skeleton))
+    by_labels = (metrics.sides_from_labels(x, y, skeleton, seen),
+                 metrics.sides_from_labels(x_score, y_score, skeleton, seen_score))
+    results = {"as detected": (score(x_score), None), "sides from the direction of travel": (score(by_travel[1]), None)}
+    for name, kind, oriented in (("offset", "offset", None), ("ridge", "ridge", None),
+                                 ("offset, sides from the direction of travel", "offset", "travel"),
+                                 ("offset, left/right from the labels", "offset", "labels")):
         mapped, constant = np.empty_like(y_score), np.empty_like(y_score)
-        fit_x, score_x = (metrics.sides_from_labels(x, y, skeleton, seen),
-                          metrics.sides_from_labels(x_score, y_score, skeleton, seen_score)) if sides else (x, x_score)
+        fit_x, score_x = {None: (x, x_score), "travel": by_travel, "labels": by_labels}[oriented]
         for fit, scored in folds:
             scored = np.ones(len(x_score), bool) if scored is None else scored
             mapped[scored] = metrics.readout_map(kind, fit_x[fit], y[fit], seen[fit])(score_x[scored])
+            # The baseline: the same map and the same sides from constant keypoints (the labels' mean pose).
             mean_pose = metrics.readout_map(kind, 0 * x[fit], y[fit], seen[fit])(0 * x_score[scored])
-            constant[scored] = metrics.sides_from_labels(mean_pose, y_score[scored], skeleton, seen_score[scored]) \
-                if sides else mean_pose
+            constant[scored] = {
+                None: mean_pose, "travel": sides.orient(mean_pose, rates_score[scored], skeleton),
+                "labels": metrics.sides_from_labels(mean_pose, y_score[scored], skeleton, seen_score[scored]),
+            }[oriented]
         results[name] = (score(mapped), score(constant))
     where = "fitted on dev, scored on test" if part == "test" else "fitted on half the dev tracks, scored on the other half"
+    oracle = metrics.mean_pose_metrics(y_score, y_score, skeleton, seen_score)
     print(f"readout of {model} ({where}; {len(x_score)} crops, pseudo labels; oracle mean pose "
-          f"{metrics.mean_pose_metrics(y_score, y_score, skeleton, seen_score)['error']:.2f}%):")
+          f"{oracle['error']:.2f}%: " + ", ".join(f"{j} {oracle['per_keypoint_error'][j]:.1f}" for j in ARMS) + "):")
     for name, (found, baseline) in results.items():
-        arms = ", ".join(f"{j} {found['per_keypoint_error'][j]:.1f}" for j in ("l_elbow", "r_elbow", "l_wrist", "r_wrist"))
+        arms = ", ".join(f"{j} {found['per_keypoint_error'][j]:.1f}" for j in ARMS)
         print(f"  {name}: error {found['error']:.2f}% (PCK@0.1 {found['pck@0.1']:.1f}; {arms})"
               + (f"; the same map from constant keypoints (a mean pose): {baseline['error']:.2f}%" if baseline else ""))
     # Articulation, blind to sides and joint definitions: do the stride and the arm swing follow the labels'?
@@ -288,6 +299,15 @@ def readout(out, model, config_path, part="dev"):
     print(f"  the labels against the mean of their neighbours' (frames t-1, t+1; {len(middle)} crops): {noise:.2f}%")
     scores = {name: (found["error"], baseline and baseline["error"]) for name, (found, baseline) in results.items()}
     return scores | {"left/right distance correlation": follows, "label noise": noise}
+
+
+def travel_rates(out, tracks, frames):
+    """(N,) `keypoints_tf.sides.approach_rates` of each crop (track name, crop number), from the crop squares
+    the tracker cut them with (OUT/clips/tracks.json)."""
+    from keypoints_tf import sides
+    summary = json.load(open(os.path.join(out, "clips", "tracks.json")))
+    rates = {t["name"]: sides.approach_rates(t["squares"], summary["fps"]) for t in summary["tracks"]}
+    return np.array([rates[track][frame] for track, frame in zip(tracks, frames)])
 
 
 def following(tracks, frames, step=1):

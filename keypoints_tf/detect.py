@@ -3,7 +3,7 @@
     python -m keypoints_tf.detect --model=runs/export/model.tflite --input=photo.jpg --output=photo_keypoints.jpg
     python -m keypoints_tf.detect --model=runs/synthetic --input=frames/ --output=overlays/ --json=keypoints.json
     python -m keypoints_tf.detect --model=saved_model/ --input=clip.mp4 --output=clip_keypoints.mp4 \\
-        --json=clip.json --smoothing [--min_cutoff=1.0 --beta=0.05 --d_cutoff=1.0] [--crop=track]
+        --json=clip.json --smoothing [--min_cutoff=1.0 --beta=0.05 --d_cutoff=1.0] [--crop=track] [--sides=travel]
 
 `--model` is anything `keypoints_tf.load` takes. Skeleton edges are drawn blue on the subject's left, orange
 on the right, light grey in the centre (the Android app's colours), for keypoints whose confidence is at
@@ -15,6 +15,8 @@ coordinates (`keypoints_tf.skeleton`), v = 2 where confidence >= threshold else 
 ``json.load(f)["annotations"]`` is what COCO's ``loadRes`` takes. ``--crop=track`` detects in a person-centred
 square that follows the previous frame's keypoints (`keypoints_tf.crop_region`; frames and folder images in
 order), drawn as a grey outline, with a note on the overlay where tracking is lost and the whole frame is used.
+``--sides=travel`` (a video of one walking person) relabels left and right from the direction they walk
+(`keypoints_tf.sides`): a one-channel skeleton cannot tell them apart, the walk can.
 
 Outputs appear whole or not at all (`keypoints_tf.atomic`): the overlay (image, folder or video) and the
 JSON are written beside their final names and renamed into place when every frame is done, so a failure
@@ -35,11 +37,13 @@ import cv2
 import numpy as np
 
 from keypoints_tf import atomic, crop_region
+from keypoints_tf import sides as sides_lib
 from keypoints_tf.data import videos
 from keypoints_tf.data.videos import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 from keypoints_tf.errors import DataError, OutputError
 from keypoints_tf.skeleton import Skeleton
 
+SIDES = ("detected", "travel")
 SIDE_COLORS = {"left": (33, 150, 243), "right": (255, 152, 0), "center": (200, 200, 200)}  # RGB
 
 
@@ -160,12 +164,14 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def run(detector, input_path: str, output: str, json_path: str | None = None, threshold: float = 0.3,
-        smoother=None, progress: bool = True, overwrite: bool = False) -> dict:
+        smoother=None, progress: bool = True, overwrite: bool = False, sides: str = "detected") -> dict:
     """Detects keypoints in `input_path` (image, folder or video), writes overlays to `output`.
 
     Args:
         detector: from `keypoints_tf.load`.
         smoother: a `keypoints_tf.smoothing.PoseSmoother` for videos, or None.
+        sides: "detected", or "travel" (videos of one walking person): left and right from the direction of
+            travel (`keypoints_tf.sides`), before smoothing.
         overwrite: replace an existing `output` / `json_path` (see the module doc).
 
     Returns:
@@ -173,6 +179,7 @@ def run(detector, input_path: str, output: str, json_path: str | None = None, th
     """
     import tqdm
     kind = input_kind(input_path)
+    check_sides(sides, kind, input_path)
     check_outputs(kind, input_path, output, json_path, overwrite)
     target = overlay_path(kind, input_path, output)
     info = {"model": getattr(detector, "source", ""), "input": os.path.abspath(input_path),
@@ -194,7 +201,8 @@ def run(detector, input_path: str, output: str, json_path: str | None = None, th
             writer = CocoResultsWriter(json_partial, detector.skeleton, threshold, info)
             stack.callback(writer.discard)
         if kind == "video":
-            frames = _run_video(detector, input_path, partial, writer, threshold, smoother, progress, tqdm, target)
+            frames = _run_video(detector, input_path, partial, writer, threshold, smoother, progress, tqdm, target,
+                                sides)
         else:
             files = [input_path] if kind == "image" else _list_images(input_path)
             for file in tqdm.tqdm(files, desc="detect", disable=not progress or len(files) < 2):
@@ -215,11 +223,20 @@ def run(detector, input_path: str, output: str, json_path: str | None = None, th
     return {"kind": kind, "frames": frames, "output": target, "json": json_path}
 
 
-def _run_video(detector, path, output, writer, threshold, smoother, progress, tqdm, shown) -> int:
+def check_sides(sides: str, kind: str, input_path: str):
+    if sides not in SIDES:
+        raise DataError(f"sides={sides!r}: expected one of {SIDES}")
+    if sides == "travel" and kind != "video":
+        raise DataError(f"{input_path}: sides from the direction of travel need a video (got {kind}): "
+                        "use --sides=detected")
+
+
+def _run_video(detector, path, output, writer, threshold, smoother, progress, tqdm, shown, sides="detected") -> int:
     """Writes the overlay video to `output` (a temporary path; `shown` is its final name, for messages)."""
     capture = videos.open_video(path)
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps = fps if fps and np.isfinite(fps) and fps > 0 else 30.0
+    travel = sides_lib.TravelSides(fps, detector.skeleton) if sides == "travel" else None
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     video_writer, count = None, 0
     try:
@@ -231,6 +248,8 @@ def _run_video(detector, path, output, writer, threshold, smoother, progress, tq
                 image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 detection = detector.detect(image)
                 keypoints = detection.keypoints
+                if travel is not None:  # before smoothing, which would blend a left with a right
+                    keypoints = travel(keypoints, count / fps)
                 if smoother is not None:
                     keypoints = smoother(keypoints, detection.confidence, count / fps)
                 if video_writer is None:
@@ -289,7 +308,8 @@ def main(argv):
     import keypoints_tf
     from keypoints_tf.smoothing import PoseSmoother
     f = flags.FLAGS
-    check_outputs(input_kind(f.input), f.input, f.output, f.json or None, f.overwrite)  # before loading the model
+    check_sides(f.sides, input_kind(f.input), f.input)  # before loading the model
+    check_outputs(input_kind(f.input), f.input, f.output, f.json or None, f.overwrite)
     detector = keypoints_tf.load(f.model, num_threads=f.num_threads or None)
     threshold = f.threshold if f.threshold is not None else crop_region.CropSettings.from_contract(
         detector.contract).threshold
@@ -297,7 +317,8 @@ def main(argv):
         detector = crop_region.TrackingDetector(detector, crop_region.CropSettings.for_detector(detector, f.threshold))
         threshold = detector.settings.threshold
     smoother = PoseSmoother(f.min_cutoff, f.beta, f.d_cutoff, threshold) if f.smoothing else None
-    result = run(detector, f.input, f.output, f.json or None, threshold, smoother, overwrite=f.overwrite)
+    result = run(detector, f.input, f.output, f.json or None, threshold, smoother, overwrite=f.overwrite,
+                 sides=f.sides)
     print(f"{result['frames']} {'frames' if result['kind'] == 'video' else 'images'} -> {result['output']}"
           + (f", {result['json']}" if result["json"] else ""))
 
@@ -321,5 +342,7 @@ if __name__ == "__main__":
     flags.DEFINE_integer("num_threads", 0, "CPU threads for .tflite models (0 = LiteRT's default).")
     flags.DEFINE_enum("crop", "none", ["none", "track"], "none: letterbox the whole frame; track: a person-centred "
                       "crop from the previous frame's keypoints (keypoints_tf.crop_region).")
+    flags.DEFINE_enum("sides", "detected", list(SIDES), "detected: left and right as the model says; travel "
+                      "(a video of one walking person): from the direction they walk (keypoints_tf.sides).")
     flags.mark_flags_as_required(["model", "input", "output"])
     app.run(cli.guarded(main))
