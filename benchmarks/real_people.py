@@ -21,8 +21,9 @@ training, and errors against PSEUDO labels on held-out people.
    --workdir=OUT/workdir --config.train.max_minutes=M`` (log in OUT/train.log); it evaluates on dev.
 6. Test: ``python -m keypoints_tf.evaluate --workdir=OUT/workdir --config.data.eval=OUT/test/annotations.json
    --config.data.eval_masks=OUT/test/masks --output=OUT/test_eval.json``, and a per-joint table printed.
-7. Strips: 16 dev crops with the detector's keypoints, and the same crops with the pseudo labels,
-   written to OUT/strip_detector.png and OUT/strip_pseudo.png (README copies them to docs/images).
+7. Strips: 16 dev crops with the detector's keypoints (sides from the direction of travel, `keypoints_tf.sides`),
+   and the same crops with the pseudo labels, written to OUT/strip_detector.png and OUT/strip_pseudo.png
+   (README copies them to docs/images); ``--strips MODEL`` draws only these.
 
 Steps 1-4 are skipped when their outputs exist (delete OUT to redo them).
 
@@ -30,7 +31,8 @@ Steps 1-4 are skipped when their outputs exist (delete OUT to redo them).
 
 scores MODEL (a workdir or a shipped name) the way the baselines of method.md are scored: linear maps (one
 offset per joint; ridge) from its keypoints to the pseudo labels (`readout`): on two folds of the dev tracks, or
-fitted on dev and scored on test; and whether its stride and arm swing follow the labels' (correlations).
+fitted on dev and scored on test; as detected and with its sides from each crop's direction of travel (no labels);
+and whether its stride and arm swing follow the labels' (correlations).
 """
 
 import argparse
@@ -148,7 +150,8 @@ def evaluate_test(out, workdir):
 def report(name, metrics):
     """One block of figures: error vs both baselines, per joint."""
     print(f"{name} ({metrics.get('num_images')} crops, labels: {metrics.get('labels')}): "
-          f"error {metrics['error']:.2f}% (flip-fixed {metrics.get('flip_fixed_error', float('nan')):.2f}%), "
+          f"error {metrics['error']:.2f}% (flip-fixed {metrics.get('flip_fixed_error', float('nan')):.2f}%, "
+          f"sides from the direction of travel {metrics.get('travel_sides_error', float('nan')):.2f}%), "
           f"PCK@0.1 {metrics['pck@0.1']:.1f}%, oracle mean pose {metrics['oracle_mean_pose_error']:.2f}% "
           f"(ratio {metrics['error'] / metrics['oracle_mean_pose_error']:.2f}), prior mean pose "
           f"{metrics['mean_pose_error']:.2f}%, spread {metrics['prediction_spread']:.3f} vs labels "
@@ -156,6 +159,10 @@ def report(name, metrics):
     per, oracle = metrics["per_keypoint_error"], metrics["oracle_mean_pose_per_keypoint_error"]
     print("  per joint (detector / oracle mean pose): " +
           ", ".join(f"{j} {per[j]:.1f}/{oracle[j]:.1f}" for j in JOINTS_REPORTED))
+    if "travel_sides_per_keypoint_error" in metrics:
+        per = metrics["travel_sides_per_keypoint_error"]
+        print("  sides from the direction of travel: " +
+              ", ".join(f"{j} {per[j]:.1f}/{oracle[j]:.1f}" for j in JOINTS_REPORTED))
 
 
 def definition_offsets(out, prior_path):
@@ -179,21 +186,23 @@ def definition_offsets(out, prior_path):
     return offsets
 
 
-def strips(out, workdir, count=16, columns=8):
-    """Dev crops with the detector's keypoints, and with the pseudo labels (OUT/strip_*.png); the crops are
-    masked as the evaluation masks them (config.data.mask_background, background_fill)."""
+def strips(out, model, config_path, count=16, columns=8):
+    """Dev crops with MODEL's keypoints, sides from the direction of travel (`keypoints_tf.sides`), and the same
+    crops with the pseudo labels (OUT/strip_*.png); the crops are masked as MODEL was trained on them."""
     import keypoints_tf
+    from keypoints_tf import sides
     from keypoints_tf.detect import draw_skeleton
-    from keypoints_tf.export.restore import workdir_data_config
-    images, labels = masked_crops(out, "dev", workdir_data_config(workdir))
-    detector = keypoints_tf.load(workdir)
+    images, labels = masked_crops(out, "dev", masking_of(model, config_path))
+    detector = keypoints_tf.load(model)
+    rates = travel_rates(out, *crop_tracks(labels.file_names))
     chosen = np.linspace(0, len(labels) - 1, count).round().astype(int)
     detected, pseudo = [], []
     for i in chosen:
         detection = detector.detect(images[i])
+        keypoints = sides.orient(detection.keypoints, rates[i], detector.skeleton)
         scale = 2  # 256 px tiles, lines readable
         big = cv2.resize(images[i], None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-        detected.append(draw_skeleton(big, detection.keypoints * scale, detection.confidence, detector.skeleton,
+        detected.append(draw_skeleton(big, keypoints * scale, detection.confidence, detector.skeleton,
                                       threshold=0.0))
         pseudo.append(draw_skeleton(big, labels.keypoints_pixels[i] * scale, labels.visible[i].astype(np.float32),
                                     labels.skeleton, threshold=0.5))
@@ -201,6 +210,23 @@ def strips(out, workdir, count=16, columns=8):
         rows = [np.concatenate(tiles[r:r + columns], axis=1) for r in range(0, len(tiles), columns)]
         cv2.imwrite(os.path.join(out, name), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
     print(f"wrote {out}/strip_detector.png and strip_pseudo.png ({count} dev crops)")
+
+
+def masking_of(model, config_path):
+    """The data config whose masking MODEL's crops get: a training or distillation workdir's own, else
+    `config_path`'s."""
+    from keypoints_tf import workdirs
+    from keypoints_tf.config import load_config_file
+    from keypoints_tf.export.restore import workdir_data_config
+    if os.path.isfile(os.path.join(model, workdirs.CONFIG_FILE)):
+        return workdir_data_config(model)
+    return load_config_file(config_path).data
+
+
+def crop_tracks(file_names):
+    """(track names, crop numbers) of pseudo-labelled crops, from their names (TRACK_NUMBER.png)."""
+    tracks, frames = zip(*(os.path.splitext(os.path.basename(f))[0].rsplit("_", 1) for f in file_names))
+    return np.array(tracks), np.array(frames, int)
 
 
 def masked_crops(out, part, data):
@@ -228,13 +254,8 @@ def readout(out, model, config_path, part="dev"):
     (`metrics.left_right_distance_correlation`), and each label against its neighbours' in time. Returns
     {map: (detector error, baseline error)} and {"left/right distance correlation": {joint: r}}."""
     import keypoints_tf
-    from keypoints_tf import metrics, sides, skeleton as skeleton_lib, workdirs
-    from keypoints_tf.config import load_config_file
-    from keypoints_tf.export.restore import workdir_data_config
-    # A training or distillation workdir's crops are masked as it was trained; any other model's as
-    # `config_path` says.
-    trained_here = os.path.isfile(os.path.join(model, workdirs.CONFIG_FILE))
-    masking = workdir_data_config(model) if trained_here else load_config_file(config_path).data
+    from keypoints_tf import metrics, sides, skeleton as skeleton_lib
+    masking = masking_of(model, config_path)
     detector = keypoints_tf.load(model)
     data = {}
     for name in ("dev", "test") if part == "test" else ("dev",):
@@ -242,9 +263,8 @@ def readout(out, model, config_path, part="dev"):
         size = images.shape[1]
         detected = np.stack([skeleton_lib.pixels_to_normalized(detector.detect(image).keypoints, size, size)
                              for image in images])
-        tracks, frames = zip(*(os.path.splitext(os.path.basename(f))[0].rsplit("_", 1) for f in labels.file_names))
-        data[name] = (detected, labels.normalized(size), labels.visible, np.array(tracks),
-                      np.array(frames, int), labels.skeleton)
+        data[name] = (detected, labels.normalized(size), labels.visible, *crop_tracks(labels.file_names),
+                      labels.skeleton)
     x, y, seen, tracks, _, skeleton = data["dev"]
     if part == "test":
         folds = [(np.ones(len(x), bool), None)]
@@ -327,6 +347,7 @@ def main():
     parser.add_argument("--config", default="configs/real_people.py")
     parser.add_argument("--readout", metavar="MODEL",
                         help="only score MODEL (a workdir or shipped name) with linear maps fitted on pseudo labels")
+    parser.add_argument("--strips", metavar="MODEL", help="only draw the dev strips of MODEL (a workdir or shipped name)")
     parser.add_argument("--readout-part", choices=("dev", "test"), default="dev",
                         help="dev: two folds of the dev tracks (for choosing); test: fitted on dev, scored on test")
     args, extra = parser.parse_known_args()
@@ -347,6 +368,9 @@ def main():
     definition_offsets(out, os.path.join(out, "prior_walk.json"))
     if args.readout:
         readout(out, args.readout, args.config, args.readout_part)
+    if args.strips:
+        strips(out, args.strips, args.config)
+    if args.readout or args.strips:
         return
     if args.prepare_only:
         return
@@ -354,7 +378,7 @@ def main():
     from keypoints_tf import evaluate
     report("dev", evaluate.read_metrics(workdir))
     report("test", evaluate_test(out, workdir))
-    strips(out, workdir)
+    strips(out, workdir, args.config)
 
 
 if __name__ == "__main__":

@@ -247,23 +247,23 @@ def _run_video(detector, path, output, writer, threshold, smoother, progress, tq
                     break
                 image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 detection = detector.detect(image)
-                keypoints = detection.keypoints
+                keypoints, confidence = detection.keypoints, detection.confidence
                 if travel is not None:  # before smoothing, which would blend a left with a right
-                    keypoints = travel(keypoints, count / fps)
+                    keypoints, confidence = travel(keypoints, confidence, count / fps)
                 if smoother is not None:
-                    keypoints = smoother(keypoints, detection.confidence, count / fps)
+                    keypoints = smoother(keypoints, confidence, count / fps)
                 if video_writer is None:
                     video_writer = cv2.VideoWriter(output, cv2.VideoWriter_fourcc(*"mp4v"), fps,
                                                    (image.shape[1], image.shape[0]))
                     if not video_writer.isOpened():
                         raise DataError(f"{shown}: OpenCV cannot write a video here (use a .mp4 path)")
-                overlay = draw_skeleton(image, keypoints, detection.confidence, detector.skeleton, threshold)
+                overlay = draw_skeleton(image, keypoints, confidence, detector.skeleton, threshold)
                 crop_region.draw_status(overlay, detection)
                 video_writer.write(cv2.cvtColor(overlay, cv2.COLOR_RGB2BGR))
                 if writer:
                     writer.add({"file_name": f"{os.path.basename(path)}#{count:06d}", "width": image.shape[1],
                                 "height": image.shape[0], "frame_index": count,
-                                "time_seconds": round(count / fps, 6)}, keypoints, detection.confidence)
+                                "time_seconds": round(count / fps, 6)}, keypoints, confidence)
                 count += 1
                 bar.update(1)
     finally:

@@ -3,7 +3,9 @@
 Prints and writes `<workdir>/eval.json` (or --output): error in % of the image size with and without
 the left/right fix (method.md section 6), PCK@0.05/0.1, per-keypoint errors, NME for face68, and the
 mean-pose baseline (the mean of the prior's poses) on the same images; where the data has evaluation
-groups (the TFDS benchmarks: activities, 300-W subsets), errors per group and their mean (`group_metrics`).
+groups (the TFDS benchmarks: activities, 300-W subsets), errors per group and their mean (`group_metrics`);
+where its images carry their person's ``approach_rate`` (crops of tracked video), `travel_sides_error` etc.: the
+detections with left and right from the direction of travel (`keypoints_tf.sides`).
 With --regression it adds the protocol of methods whose keypoints need a supervised mapping
 (`regression_metrics`): `regression_error` etc., from a ridge regression fitted on labelled training
 frames, in the same JSON.
@@ -20,6 +22,7 @@ import tensorflow as tf
 
 from keypoints_tf import atomic
 from keypoints_tf import metrics as metrics_lib
+from keypoints_tf import sides
 from keypoints_tf.data.letterbox import to_model_range
 from keypoints_tf.models import render_skeleton
 
@@ -70,6 +73,9 @@ class Evaluator:
             if self.data.eval_groups is not None:
                 out.update(group_metrics(fixed, target, skeleton, visible, self.data.eval_groups,
                                          self.data.eval_group_names, prefix="flip_fixed_"))
+        if self.data.eval_approach_rates is not None:  # crops of tracked video: sides from the walk, no labels
+            oriented = sides.orient(predicted, self.data.eval_approach_rates, skeleton)
+            out.update(metrics_lib.keypoint_metrics(oriented, target, skeleton, visible, prefix="travel_sides_"))
         if self.data.eval_groups is not None:
             out.update(group_metrics(predicted, target, skeleton, visible, self.data.eval_groups,
                                      self.data.eval_group_names))
@@ -186,7 +192,7 @@ class History:
 
     def add(self, metrics: dict):
         entry = {k: metrics[k] for k in ("step", "minutes", "error", "flip_fixed_error",
-                                         "error_left_right_agnostic", "mean_pose_error", "oracle_mean_pose_error",
+                                         "error_left_right_agnostic", "travel_sides_error", "mean_pose_error", "oracle_mean_pose_error",
                                          "prediction_spread", "unmasked_error", "labels") if k in metrics}
         self._keep(entry)
         if self.path:
@@ -202,7 +208,8 @@ def _ends_with_newline(path: str) -> bool:
 
 
 def summary_line(metrics: dict) -> str:
-    keys = ("step", "minutes", "labels", "error", "flip_fixed_error", "error_left_right_agnostic", "unmasked_error",
+    keys = ("step", "minutes", "labels", "error", "flip_fixed_error", "error_left_right_agnostic", "travel_sides_error",
+            "unmasked_error",
             "pck@0.1",
             "mean_pose_error", "oracle_mean_pose_error", "prediction_spread", "nme_interocular", "error_group_mean")
     parts = []

@@ -11,7 +11,7 @@ relabels keypoints, never moves them. Where the person stands still or walks acr
 the detection is left as it is.
 
     sides = TravelSides(fps=10, skeleton=skeleton)   # one per tracked person; frames in order
-    keypoints = sides(keypoints, time_seconds)       # frame pixels; or box=(x0, y0, side), e.g. a crop square
+    keypoints, confidence = sides(keypoints, confidence, time_seconds)  # frame pixels; box=(x0, y0, side) optional
 
 The rate is in box sides per second, positive towards the camera. Keypoints are (..., K, 2) with x to the
 right in any of the package's conventions (`keypoints_tf.skeleton`): only the order of x values is used.
@@ -72,15 +72,21 @@ def torso_pairs(skeleton: Skeleton) -> list:
     return pairs
 
 
-def orient(keypoints, rates, skeleton: Skeleton, min_rate: float = MIN_RATE) -> np.ndarray:
-    """Keypoints (..., K, 2) with left and right swapped where the torso's order contradicts the direction of
-    travel: approaching (rate >= min_rate) the left shoulder and hip should be right of the right ones in the
-    image, walking away (rate <= -min_rate) left of them. `rates` has the keypoints' leading shape."""
+def contradicts(keypoints, rates, skeleton: Skeleton, min_rate: float = MIN_RATE) -> np.ndarray:
+    """Bool (...,): where the torso's order in keypoints (..., K, 2) contradicts the direction of travel:
+    approaching (rate >= min_rate) the left shoulder and hip should be right of the right ones in the image,
+    walking away (rate <= -min_rate) left of them. `rates` has the keypoints' leading shape."""
     keypoints = np.asarray(keypoints)
     rates = np.asarray(rates, np.float64)
     left_of_right = sum(keypoints[..., a, 0] - keypoints[..., b, 0] for a, b in torso_pairs(skeleton))
     facing = np.where(rates >= min_rate, 1.0, np.where(rates <= -min_rate, -1.0, 0.0))
-    swap = facing * left_of_right < 0
+    return facing * left_of_right < 0
+
+
+def orient(keypoints, rates, skeleton: Skeleton, min_rate: float = MIN_RATE) -> np.ndarray:
+    """Keypoints (..., K, 2) with left and right swapped where they `contradict` the direction of travel."""
+    keypoints = np.asarray(keypoints)
+    swap = contradicts(keypoints, rates, skeleton, min_rate)
     return np.where(swap[..., None, None], keypoints[..., skeleton.flip_permutation, :], keypoints)
 
 
@@ -92,16 +98,20 @@ class TravelSides:
         self.skeleton, self.seconds, self.min_rate = skeleton, seconds, min_rate
         self._history = collections.deque(maxlen=max(2, int(round(seconds * fps)) + 1))
 
-    def __call__(self, keypoints, time_seconds: float, box=None) -> np.ndarray:
-        """`keypoints` (K, 2) in frame pixels, relabelled from the person's boxes over the last `seconds`:
-        `box` (x0, y0, side) in frame pixels, e.g. a tracker's crop square; by default the keypoints' own."""
+    def __call__(self, keypoints, confidence, time_seconds: float, box=None):
+        """(keypoints, confidence): (K, 2) frame pixels and (K,), relabelled together from the person's boxes
+        over the last `seconds`: `box` (x0, y0, side) in frame pixels, e.g. a tracker's crop square; by default
+        the keypoints' own."""
         x0, y0, side = (float(v) for v in (keypoint_box(keypoints) if box is None else box))
         history = self._history
         while history and time_seconds - history[0][0] > self.seconds + 1e-9:
             history.popleft()
         history.append((time_seconds, y0 + side, side))
         times, bottoms, sides = (np.array(column) for column in zip(*history))
-        return orient(keypoints, approach_rate(bottoms, sides, times), self.skeleton, self.min_rate)
+        if contradicts(keypoints, approach_rate(bottoms, sides, times), self.skeleton, self.min_rate):
+            order = self.skeleton.flip_permutation
+            return np.asarray(keypoints)[order], np.asarray(confidence)[order]
+        return keypoints, confidence
 
     def reset(self):
         self._history.clear()

@@ -54,6 +54,7 @@ def test_hand_written_eval_set_resolves_files_relative_to_the_json(tmp_path):
     (_coco(keypoints=[1, float("nan"), 2] * 3), "non-finite"),
     (_coco(file_name="missing.png"), "not found"),
     (_coco(width=0), "numbers from 1 to"),
+    ({**_coco(), "images": [{"id": 7, "width": 100, "height": 50, "approach_rate": "fast"}]}, "approach_rate"),
 ])
 def test_bad_coco_files(tmp_path, data, message):
     path = _write(tmp_path, data if isinstance(data, str) else json.dumps(data).replace("NaN", "NaN"))
@@ -79,6 +80,12 @@ def test_coco_round_trip(tmp_path):
     back = coco.read_coco_keypoints(str(tmp_path / "p.json"), skeleton=skeleton)
     np.testing.assert_allclose(back.keypoints_pixels, keypoints, atol=1e-3)
     assert back.skeleton == skeleton and back.image_sizes.tolist() == [[64, 48]] * 5
+    assert back.approach_rates is None  # nothing written: nothing read
+    rates = np.array([0.3, -0.2, 0.0, 0.01234, -1.5])
+    coco.write_coco_keypoints(str(tmp_path / "r.json"), skeleton, keypoints, (64, 48), approach_rates=rates)
+    back = coco.read_coco_keypoints(str(tmp_path / "r.json"))
+    np.testing.assert_allclose(back.approach_rates, rates, atol=1e-5)
+    np.testing.assert_allclose(back.subset([4, 1]).approach_rates, rates[[4, 1]], atol=1e-5)
 
 
 def _frames_folder(root, name, count, colour):

@@ -6,6 +6,7 @@ import os
 import numpy as np
 import pytest
 
+from keypoints_tf import sides
 from keypoints_tf.data import coco, pseudo_labels, tracks
 from keypoints_tf.skeleton import get_skeleton
 
@@ -62,6 +63,11 @@ def test_labelling_a_real_track_writes_a_pseudo_coco_set(tmp_path):
     assert np.all(at["pelvis"][:, 1] < at["l_ankle"][:, 1])
     assert np.all((labels.keypoints_pixels > -8) & (labels.keypoints_pixels < 72))
     assert os.path.isfile(tmp_path / "dev" / "masks" / os.path.basename(labels.file_names[0]))
+    # Each crop carries its track's direction of travel at that crop, from the crop squares alone.
+    numbers = [int(os.path.splitext(f)[0].rsplit("_", 1)[1]) for f in labels.file_names]
+    written = json.load(open(clips / "tracks.json"))
+    rates = sides.approach_rates(written["tracks"][0]["squares"], written["fps"])
+    np.testing.assert_allclose(labels.approach_rates, rates[numbers], atol=1e-5)
     with pytest.raises(Exception, match="already holds annotations.json"):  # never overwrites a labelled set
         pseudo_labels.main(["--clips", str(clips), "--tracks", name, "--out", str(tmp_path / "dev"),
                             "--model", BLAZEPOSE])

@@ -60,11 +60,17 @@ def test_the_streaming_form_matches_the_track_form_and_resets():
     poses = np.stack([_facing_camera_pose()[HUMAN17.flip_permutation] if flip else _facing_camera_pose()
                       for flip in rng.random(30) < 0.5])
     expected = sides.orient(poses, sides.approach_rates(squares, fps), HUMAN17)
+    confidence = np.linspace(0.1, 0.9, HUMAN17.num_keypoints)
     stream = sides.TravelSides(fps, HUMAN17)
-    streamed = np.stack([stream(p, i / fps, box=s) for i, (p, s) in enumerate(zip(poses, squares))])
-    np.testing.assert_allclose(streamed, expected)
+    streamed = [stream(p, confidence, i / fps, box=s) for i, (p, s) in enumerate(zip(poses, squares))]
+    np.testing.assert_allclose(np.stack([keypoints for keypoints, _ in streamed]), expected)
+    for (keypoints, moved), pose in zip(streamed, poses):  # a confidence moves with its keypoint
+        swapped = not np.array_equal(keypoints, pose)
+        np.testing.assert_array_equal(moved, confidence[HUMAN17.flip_permutation] if swapped else confidence)
+    assert any(not np.array_equal(k, p) for (k, _), p in zip(streamed, poses))
     stream.reset()
-    np.testing.assert_array_equal(stream(poses[20], 2.0, box=squares[20]), poses[20])  # no history: as detected
+    kept, _ = stream(poses[20], confidence, 2.0, box=squares[20])
+    np.testing.assert_array_equal(kept, poses[20])  # no history: as detected
 
 
 def test_a_skeleton_without_a_torso_is_refused_in_one_line():

@@ -7,7 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
-from keypoints_tf import budget, build, evaluate, metrics, plateau, train
+from keypoints_tf import budget, build, evaluate, metrics, plateau, sides, train
 from keypoints_tf.config import load_config_file
 from keypoints_tf.skeleton import get_skeleton
 from model_checks import smoke_config
@@ -267,6 +267,13 @@ def test_evaluator_scores_left_right_agnostic_error_per_image():
                         eval_visible=np.ones((10, 17), bool))
     scores = evaluate.Evaluator(Replay(), data, smoke_config()).evaluate()
     assert scores["error"] > 1.0 and scores["error_left_right_agnostic"] < 1e-4
+    assert "travel_sides_error" not in scores  # no direction of travel, no such score
+    # Crops of tracked video carry their person's direction of travel: the sides it says are scored too.
+    data.eval_approach_rates = np.linspace(-1.0, 1.0, 10)
+    scores = evaluate.Evaluator(Replay(), data, smoke_config()).evaluate()
+    expected = metrics.keypoint_metrics(sides.orient(found, data.eval_approach_rates, skeleton), labels, skeleton)
+    assert scores["travel_sides_error"] == pytest.approx(expected["error"])
+    assert scores["travel_sides_error"] != pytest.approx(scores["error"])
 
 
 def test_configs_are_locked_and_smoke_is_one_helper():

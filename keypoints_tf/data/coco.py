@@ -38,6 +38,8 @@ class KeypointSet:
         path: the JSON file it came from.
         pseudo_labels: True where the file's ``info.pseudo_labels`` says its labels come from another model
             (`keypoints_tf.data.pseudo_labels`): a measuring stick, not ground truth.
+        approach_rates: (N,) how fast each image's person walks towards the camera (`keypoints_tf.sides`; an
+            image's ``approach_rate``, written for crops of tracked video), or None unless every image has one.
     """
 
     skeleton: Skeleton
@@ -47,6 +49,7 @@ class KeypointSet:
     file_names: list
     path: str = ""
     pseudo_labels: bool = False
+    approach_rates: Optional[np.ndarray] = None
 
     def __len__(self):
         return len(self.keypoints_pixels)
@@ -62,7 +65,8 @@ class KeypointSet:
         indices = np.asarray(indices)
         return dataclasses.replace(self, keypoints_pixels=self.keypoints_pixels[indices], visible=self.visible[indices],
                                    image_sizes=self.image_sizes[indices],
-                                   file_names=[self.file_names[i] for i in indices])
+                                   file_names=[self.file_names[i] for i in indices],
+                                   approach_rates=None if self.approach_rates is None else self.approach_rates[indices])
 
 
 def _fail(path, message):
@@ -121,7 +125,7 @@ def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
         _fail(path, "'annotations' must be a list")
     num_keypoints = file_skeleton.num_keypoints
     folder = os.path.dirname(os.path.abspath(path))
-    keypoints, visible, sizes, names = [], [], [], []
+    keypoints, visible, sizes, names, rates = [], [], [], [], []
     for n, annotation in enumerate(annotations):
         where = f"annotation {n}"
         if not isinstance(annotation, dict):
@@ -151,6 +155,12 @@ def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
             _fail(path, f"image {image['id']!r}: 'width' and 'height' must be numbers from 1 to 1e6 pixels, "
                         f"got {width!r} x {height!r}")
         _check_on_image(path, annotation, n, triples, width, height, file_skeleton)
+        rate = image.get("approach_rate")
+        if rate is not None and (not isinstance(rate, (int, float)) or isinstance(rate, bool)
+                                 or not np.isfinite(rate)):
+            _fail(path, f"image {image['id']!r}: 'approach_rate' must be a finite number (box sides per second), "
+                        f"got {rate!r}")
+        rates.append(rate)
         file_name = image.get("file_name")
         resolved = None
         if isinstance(file_name, str) and file_name:
@@ -169,7 +179,8 @@ def read_coco_keypoints(path: str, skeleton: Optional[Skeleton] = None,
     info = data.get("info")
     return KeypointSet(skeleton=file_skeleton, keypoints_pixels=np.stack(keypoints).astype(np.float32),
                        visible=np.stack(visible), image_sizes=np.asarray(sizes, np.int32), file_names=names,
-                       path=path, pseudo_labels=isinstance(info, dict) and info.get("pseudo_labels") is True)
+                       path=path, pseudo_labels=isinstance(info, dict) and info.get("pseudo_labels") is True,
+                       approach_rates=None if None in rates else np.asarray(rates, np.float64))
 
 
 def _check_on_image(path, annotation, n, triples, width, height, skeleton):
@@ -188,7 +199,8 @@ def _check_on_image(path, annotation, n, triples, width, height, skeleton):
 
 
 def write_coco_keypoints(path: str, skeleton: Skeleton, keypoints_pixels, image_sizes,
-                         file_names: Optional[Sequence[str]] = None, visible=None, extra: Optional[dict] = None):
+                         file_names: Optional[Sequence[str]] = None, visible=None, extra: Optional[dict] = None,
+                         approach_rates=None):
     """Writes a COCO keypoints file.
 
     Args:
@@ -197,6 +209,7 @@ def write_coco_keypoints(path: str, skeleton: Skeleton, keypoints_pixels, image_
         file_names: N names relative to the JSON file's folder, or None (a prior: images need not exist).
         visible: (N, K) bool, default all visible.
         extra: extra top-level fields (e.g. ``info``).
+        approach_rates: (N,) each image's ``approach_rate`` (`KeypointSet.approach_rates`), or None.
     """
     keypoints_pixels = np.asarray(keypoints_pixels, np.float64)
     n = len(keypoints_pixels)
@@ -208,6 +221,8 @@ def write_coco_keypoints(path: str, skeleton: Skeleton, keypoints_pixels, image_
     for i in range(n):
         image = {"id": i + 1, "width": int(sizes[i][0]), "height": int(sizes[i][1])}
         image["file_name"] = file_names[i] if file_names is not None else f"prior_{i:06d}.png"
+        if approach_rates is not None:
+            image["approach_rate"] = round(float(approach_rates[i]), 5)
         images.append(image)
         triples = np.concatenate([keypoints_pixels[i], np.where(visible[i], 2, 0)[:, None]], axis=1)
         values = [round(float(v), 3) for v in triples.reshape(-1)]

@@ -79,6 +79,7 @@ def load_folder_data(data_config, image_size: int) -> TrainingData:
         data.eval_keypoints = eval_set.normalized(image_size)
         data.eval_visible = eval_set.visible
         data.eval_labels = "pseudo" if eval_set.pseudo_labels else "ground truth"
+        data.eval_approach_rates = eval_set.approach_rates
     if data_config.train_labels:
         data.frame_keypoints = _frame_labels(_resolve(data_config, "train_labels"), skeleton, videos_dir,
                                              collection, image_size)

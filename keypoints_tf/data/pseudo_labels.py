@@ -12,7 +12,8 @@ here says so (the COCO ``info.pseudo_labels`` block, and ``evaluate`` reports ``
 Input: each crop square is cut again from the original video at 256 px (BlazePose's input; the person
 centred and filling it, as the tracks' crops are), pixels in [0, 1]. Output ``DEV/images/<track>_<n>.png``
 (the 128 px training-size crop, copied), ``DEV/masks/...`` (its foreground mask, where the clips have
-masks) and ``DEV/annotations.json`` (COCO keypoints, ``human17``, pixels of the crop).
+masks) and ``DEV/annotations.json`` (COCO keypoints, ``human17``, pixels of the crop; each image also carries
+its track's ``approach_rate`` at that crop, from the crop squares alone, for `keypoints_tf.sides`).
 
 Mapping of BlazePose's 33 landmarks to ``human17`` (l_ = the subject's left; BlazePose's odd indices from
 7 on are left):
@@ -37,6 +38,7 @@ import sys
 import cv2
 import numpy as np
 
+from keypoints_tf import sides
 from keypoints_tf.data import coco, tracks as tracks_lib, videos
 from keypoints_tf.errors import DataError
 from keypoints_tf.skeleton import get_skeleton
@@ -115,24 +117,25 @@ def label_tracks(clips: str, names, out: str, model_path: str, min_presence: flo
         raise DataError(f"{summary_path}: no track named {unknown} (it has {sorted(by_name)[:5]}...)")
     size = int(summary["size"])
     labeller = BlazePoseLabeller(model_path)
-    wanted = {}  # frame index -> [(track name, crop number, square)]
+    wanted = {}  # frame index -> [(track name, crop number, square, approach rate)]
     for name in names:
         track = by_name[name]
+        rates = sides.approach_rates(track["squares"], summary["fps"])  # from the track alone: no labels
         for n, square in enumerate(track["squares"]):
             if n % frame_step == 0:
-                wanted.setdefault(track["first_frame"] + n, []).append((name, n, square))
+                wanted.setdefault(track["first_frame"] + n, []).append((name, n, square, rates[n]))
     os.makedirs(os.path.join(out, "images"), exist_ok=True)
     has_masks = os.path.isdir(os.path.join(clips, "masks"))
     if has_masks:
         os.makedirs(os.path.join(out, "masks"), exist_ok=True)
-    keypoints, visible, files, per_track, seen = [], [], [], {}, 0
+    keypoints, visible, files, kept_rates, per_track, seen = [], [], [], [], {}, 0
     capture = videos.open_video(summary["video"])
     try:
         for index in range(max(wanted, default=-1) + 1):
             ok, frame = capture.read()
             if not ok:
                 raise DataError(f"{summary['video']}: frame {index} could not be decoded")
-            for name, n, square in wanted.get(index, []):
+            for name, n, square, rate in wanted.get(index, []):
                 seen += 1
                 side = int(square[2])
                 crop = cv2.cvtColor(tracks_lib.crop_square(frame, square, side), cv2.COLOR_BGR2RGB)
@@ -155,6 +158,7 @@ def label_tracks(clips: str, names, out: str, model_path: str, min_presence: flo
                 keypoints.append(points)
                 visible.append(seen_points)
                 files.append(os.path.join("images", file_name))
+                kept_rates.append(rate)
                 per_track[name] = per_track.get(name, 0) + 1
     finally:
         capture.release()
@@ -166,7 +170,7 @@ def label_tracks(clips: str, names, out: str, model_path: str, min_presence: flo
             "head_back": f"ear midpoint + {HEAD_ABOVE_EARS} x (ear midpoint - shoulder midpoint)",
             "min_presence": min_presence, "min_visibility": min_visibility}
     coco.write_coco_keypoints(os.path.join(out, "annotations.json"), get_skeleton("human17"), np.stack(keypoints),
-                              (size, size), files, np.stack(visible), extra={"info": info})
+                              (size, size), files, np.stack(visible), extra={"info": info}, approach_rates=kept_rates)
     result = {"crops_seen": seen, "crops_kept": len(keypoints), "per_track": per_track,
               "visible_fraction": float(np.mean(visible)), "masks": has_masks}
     logging.info("%s: %d of %d crops labelled (%.1f%% of keypoints visible), tracks %s", out, len(keypoints), seen,

@@ -32,6 +32,8 @@ class TrainingData:
             config.data.unmasked_input > 0; eval_images_raw likewise for the evaluation images.
         eval_labels: "ground truth", or "pseudo" where the evaluation labels come from another model
             (`keypoints_tf.data.pseudo_labels`; every reported error then says so).
+        eval_approach_rates: (E,) how fast each evaluation image's person walks towards the camera, or None:
+            the evaluation then also scores the detections with their sides from it (`keypoints_tf.sides`).
         eval_groups: (E,) int group of each evaluation image (e.g. its activity) or None; metrics are then
             also averaged per group, then over groups. eval_group_names: the name of each group id.
     """
@@ -47,6 +49,7 @@ class TrainingData:
     eval_images_raw: Optional[np.ndarray] = None
     frame_keypoints: Optional[np.ndarray] = None
     backgrounds: Optional[np.ndarray] = None
+    eval_approach_rates: Optional[np.ndarray] = None
     eval_groups: Optional[np.ndarray] = None
     eval_group_names: Optional[list] = None
 

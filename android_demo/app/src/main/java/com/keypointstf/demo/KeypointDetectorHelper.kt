@@ -11,6 +11,7 @@ import com.keypointstf.core.FrameTransforms
 import com.keypointstf.core.ModelCatalog
 import com.keypointstf.core.PoseSmoother
 import com.keypointstf.core.SerialExecutor
+import com.keypointstf.core.TravelSides
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -37,8 +38,9 @@ data class DetectorState(
  * GPU context) never sees another thread, and frames that arrive after [close] are dropped, not thrown at.
  *
  * Each analysed frame is cut to the preview's field of view and rotated upright (core [FrameTransforms]),
- * cropped around the person tracked from the previous frames (core [CropTracker]), detected, smoothed with
- * One-Euro filters (core [PoseSmoother]) and published in [state] with the frame rate.
+ * cropped around the person tracked from the previous frames (core [CropTracker]), detected, given its left and
+ * right from the direction the person walks (core [TravelSides]), smoothed with One-Euro filters (core
+ * [PoseSmoother]) and published in [state] with the frame rate.
  */
 class KeypointDetectorHelper(
     private val context: Context,
@@ -55,6 +57,7 @@ class KeypointDetectorHelper(
     private var catalog: ModelCatalog? = null
     private var detector: KeypointDetector? = null
     private var smoother: PoseSmoother? = null
+    private var travelSides: TravelSides? = null
     private var tracker: CropTracker? = null
     private var trackedLensFacing: Int? = null
     private val frameRate = FrameRateMeter(FPS_SMOOTHING)
@@ -91,6 +94,7 @@ class KeypointDetectorHelper(
             smoother = active?.let {
                 PoseSmoother(it.contract.numKeypoints(), MIN_CUTOFF_HZ, BETA, DERIVATIVE_CUTOFF_HZ, settings.threshold.toFloat())
             }
+            travelSides = active?.let { a -> a.contract.skeleton.takeIf { TravelSides.supports(it) }?.let { TravelSides(it) } }
             tracker = CropTracker(settings)
             frameRate.reset()
             mutableState.value = DetectorState(
@@ -130,7 +134,9 @@ class KeypointDetectorHelper(
             val found = active.detect(region?.crop(frame) ?: frame)
             val framePose = region?.toFrame(found.pose) ?: found.pose
             tracker.update(framePose, frame.width, frame.height)
-            val pose = smoother?.smooth(framePose, timestampSeconds) ?: framePose
+            // Sides before smoothing, which would blend a left with a right.
+            val sided = travelSides?.orient(framePose, timestampSeconds) ?: framePose
+            val pose = smoother?.smooth(sided, timestampSeconds) ?: sided
             val framesPerSecond = frameRate.tick(timestampSeconds)
             val detection = found.copy(
                 pose = pose, frameWidth = frame.width, frameHeight = frame.height, lensFacing = lensFacing, crop = region,
@@ -150,6 +156,7 @@ class KeypointDetectorHelper(
     private fun forgetTrack() {
         tracker?.reset()
         smoother?.reset()
+        travelSides?.reset()
         frameRate.reset()
     }
 
@@ -157,6 +164,7 @@ class KeypointDetectorHelper(
         detector?.close()
         detector = null
         smoother = null
+        travelSides = null
         tracker = null
     }
 
