@@ -347,7 +347,8 @@ def main():
     parser.add_argument("--config", default="configs/real_people.py")
     parser.add_argument("--readout", metavar="MODEL",
                         help="only score MODEL (a workdir or shipped name) with linear maps fitted on pseudo labels")
-    parser.add_argument("--strips", metavar="MODEL", help="only draw the dev strips of MODEL (a workdir or shipped name)")
+    parser.add_argument("--strips", metavar="MODEL",
+                        help="only draw the dev strips of MODEL (a workdir or shipped name)")
     parser.add_argument("--readout-part", choices=("dev", "test"), default="dev",
                         help="dev: two folds of the dev tracks (for choosing); test: fitted on dev, scored on test")
     args, extra = parser.parse_known_args()

@@ -192,8 +192,9 @@ class History:
 
     def add(self, metrics: dict):
         entry = {k: metrics[k] for k in ("step", "minutes", "error", "flip_fixed_error",
-                                         "error_left_right_agnostic", "travel_sides_error", "mean_pose_error", "oracle_mean_pose_error",
-                                         "prediction_spread", "unmasked_error", "labels") if k in metrics}
+                                         "error_left_right_agnostic", "travel_sides_error", "mean_pose_error",
+                                         "oracle_mean_pose_error", "prediction_spread", "unmasked_error", "labels")
+                 if k in metrics}
         self._keep(entry)
         if self.path:
             with open(self.path, "ab") as f:
@@ -208,10 +209,9 @@ def _ends_with_newline(path: str) -> bool:
 
 
 def summary_line(metrics: dict) -> str:
-    keys = ("step", "minutes", "labels", "error", "flip_fixed_error", "error_left_right_agnostic", "travel_sides_error",
-            "unmasked_error",
-            "pck@0.1",
-            "mean_pose_error", "oracle_mean_pose_error", "prediction_spread", "nme_interocular", "error_group_mean")
+    keys = ("step", "minutes", "labels", "error", "flip_fixed_error", "error_left_right_agnostic",
+            "travel_sides_error", "unmasked_error", "pck@0.1", "mean_pose_error", "oracle_mean_pose_error",
+            "prediction_spread", "nme_interocular", "error_group_mean")
     parts = []
     for key in keys:
         if key in metrics:
