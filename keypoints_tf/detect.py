@@ -236,7 +236,7 @@ def _run_video(detector, path, output, writer, threshold, smoother, progress, tq
     capture = videos.open_video(path)
     fps = capture.get(cv2.CAP_PROP_FPS)
     fps = fps if fps and np.isfinite(fps) and fps > 0 else 30.0
-    travel = sides_lib.TravelSides(fps, detector.skeleton) if sides == "travel" else None
+    travel = sides_lib.TravelSides(detector.skeleton) if sides == "travel" else None
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
     video_writer, count = None, 0
     try:

@@ -10,7 +10,7 @@ feet); `orient` swaps a detection's sides where its torso (shoulders and hips) s
 relabels keypoints, never moves them. Where the person stands still or walks across the image (rate near 0)
 the detection is left as it is.
 
-    sides = TravelSides(fps=10, skeleton=skeleton)   # one per tracked person; frames in order
+    sides = TravelSides(skeleton)                    # one per tracked person; frames in order
     keypoints, confidence = sides(keypoints, confidence, time_seconds)  # frame pixels; box=(x0, y0, side) optional
 
 The rate is in box sides per second, positive towards the camera. Keypoints are (..., K, 2) with x to the
@@ -55,10 +55,11 @@ def approach_rates(squares, fps: float, seconds: float = SECONDS) -> np.ndarray:
 
 
 def keypoint_box(keypoints):
-    """(x0, y0, side): the square around (K, 2) keypoints' extent, aligned with their top-left corner."""
+    """(x0, y0, side): the square of (K, 2) keypoints' extent, its bottom edge at the lowest keypoint (the feet)."""
     keypoints = np.asarray(keypoints, np.float64)
     low, high = keypoints.min(axis=0), keypoints.max(axis=0)
-    return float(low[0]), float(low[1]), float(max(high - low))
+    side = float(max(high - low))
+    return float(low[0]), float(high[1]) - side, side
 
 
 def torso_pairs(skeleton: Skeleton) -> list:
@@ -94,9 +95,10 @@ class TravelSides:
     """`orient` for one person's detections in a video, frame by frame (module docstring). `reset` when the
     person is lost or the video changes."""
 
-    def __init__(self, fps: float, skeleton: Skeleton, seconds: float = SECONDS, min_rate: float = MIN_RATE):
+    def __init__(self, skeleton: Skeleton, seconds: float = SECONDS, min_rate: float = MIN_RATE):
+        torso_pairs(skeleton)  # a skeleton without a torso is refused here, not at the first frame
         self.skeleton, self.seconds, self.min_rate = skeleton, seconds, min_rate
-        self._history = collections.deque(maxlen=max(2, int(round(seconds * fps)) + 1))
+        self._history = collections.deque()  # (time, bottom, side) of the last `seconds`
 
     def __call__(self, keypoints, confidence, time_seconds: float, box=None):
         """(keypoints, confidence): (K, 2) frame pixels and (K,), relabelled together from the person's boxes

@@ -61,7 +61,7 @@ def test_the_streaming_form_matches_the_track_form_and_resets():
                       for flip in rng.random(30) < 0.5])
     expected = sides.orient(poses, sides.approach_rates(squares, fps), HUMAN17)
     confidence = np.linspace(0.1, 0.9, HUMAN17.num_keypoints)
-    stream = sides.TravelSides(fps, HUMAN17)
+    stream = sides.TravelSides(HUMAN17)
     streamed = [stream(p, confidence, i / fps, box=s) for i, (p, s) in enumerate(zip(poses, squares))]
     np.testing.assert_allclose(np.stack([keypoints for keypoints, _ in streamed]), expected)
     for (keypoints, moved), pose in zip(streamed, poses):  # a confidence moves with its keypoint
@@ -75,7 +75,7 @@ def test_the_streaming_form_matches_the_track_form_and_resets():
 
 def test_a_skeleton_without_a_torso_is_refused_in_one_line():
     with pytest.raises(DataError, match="shoulder or hip"):
-        sides.torso_pairs(get_skeleton("face68"))
+        sides.TravelSides(get_skeleton("face68"))
 
 
 class _BrightBlobDetector:

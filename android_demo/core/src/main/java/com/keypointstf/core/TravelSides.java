@@ -12,8 +12,8 @@ import java.util.Locale;
  * <p>A one-channel skeleton image looks the same with its left and right limbs swapped, so which side a detector
  * calls left is a guess. People walk the way they face, and walking towards a camera above the ground they move
  * down the image. Facing the camera, a person's left is on the image's right. Over the last {@link #SECONDS},
- * the bottom edge of the person's box (the square around the keypoints, frame pixels) gives the approach rate in
- * box sides per second; at or above {@link #MIN_RATE} the shoulders and hips must have the left on the image's
+ * the lowest keypoint (the feet) and the keypoints' extent (frame pixels) give the approach rate in box sides per
+ * second; at or above {@link #MIN_RATE} the shoulders and hips must have the left on the image's
  * right, at or below minus it on the left, else the pose keeps its sides. Keypoints are relabelled, never moved.
  * Frames in order; {@link #reset()} when the person is lost or the camera changes.
  */
@@ -71,7 +71,7 @@ public final class TravelSides {
         while (!history.isEmpty() && timestampSeconds - history.peekFirst()[0] > SECONDS + EPSILON) {
             history.pollFirst();
         }
-        history.addLast(new double[] {timestampSeconds, minY + side, side});
+        history.addLast(new double[] {timestampSeconds, maxY, side});  // the bottom edge: the lowest keypoint
         double[] first = history.peekFirst();
         double[] last = history.peekLast();
         double rate = approachRate(first[0], first[1], first[2], last[0], last[1], last[2]);
