@@ -194,7 +194,7 @@ def strips(out, model, config_path, count=16, columns=8):
     from keypoints_tf.detect import draw_skeleton
     images, labels = masked_crops(out, "dev", masking_of(model, config_path))
     detector = keypoints_tf.load(model)
-    rates = travel_rates(out, *crop_tracks(labels.file_names))
+    rates = approach_rates(labels)
     chosen = np.linspace(0, len(labels) - 1, count).round().astype(int)
     detected, pseudo = [], []
     for i in chosen:
@@ -264,8 +264,8 @@ def readout(out, model, config_path, part="dev"):
         detected = np.stack([skeleton_lib.pixels_to_normalized(detector.detect(image).keypoints, size, size)
                              for image in images])
         data[name] = (detected, labels.normalized(size), labels.visible, *crop_tracks(labels.file_names),
-                      labels.skeleton)
-    x, y, seen, tracks, _, skeleton = data["dev"]
+                      labels.skeleton, approach_rates(labels))
+    x, y, seen, tracks, _, skeleton, rates = data["dev"]
     if part == "test":
         folds = [(np.ones(len(x), bool), None)]
         x_score, y_score, seen_score = data["test"][:3]
@@ -279,7 +279,7 @@ def readout(out, model, config_path, part="dev"):
 
     # Sides: as detected; from each crop's track, without labels (`keypoints_tf.sides`, from the squares the
     # tracker cut the crops with); or from the labels (an oracle: what the detector's sides cost).
-    rates, rates_score = travel_rates(out, *data["dev"][3:5]), travel_rates(out, *data[part][3:5])
+    rates_score = data[part][6]
     by_travel = (sides.orient(x, rates, skeleton), sides.orient(x_score, rates_score, skeleton))
     by_labels = (metrics.sides_from_labels(x, y, skeleton, seen),
                  metrics.sides_from_labels(x_score, y_score, skeleton, seen_score))
@@ -321,13 +321,13 @@ def readout(out, model, config_path, part="dev"):
     return scores | {"left/right distance correlation": follows, "label noise": noise}
 
 
-def travel_rates(out, tracks, frames):
-    """(N,) `keypoints_tf.sides.approach_rates` of each crop (track name, crop number), from the crop squares
-    the tracker cut them with (OUT/clips/tracks.json)."""
-    from keypoints_tf import sides
-    summary = json.load(open(os.path.join(out, "clips", "tracks.json")))
-    rates = {t["name"]: sides.approach_rates(t["squares"], summary["fps"]) for t in summary["tracks"]}
-    return np.array([rates[track][frame] for track, frame in zip(tracks, frames)])
+def approach_rates(labels):
+    """(N,) each pseudo-labelled crop's `keypoints_tf.sides` approach rate, written with its labels from the
+    squares the tracker cut it with (`keypoints_tf.data.pseudo_labels`)."""
+    if labels.approach_rates is None:
+        sys.exit(f"error: {labels.path} has no approach_rate per image (prepared before they were written): "
+                 "prepare OUT again (--prepare-only into a new --out)")
+    return labels.approach_rates
 
 
 def following(tracks, frames, step=1):

@@ -20,6 +20,7 @@ right in any of the package's conventions (`keypoints_tf.skeleton`): only the or
 from __future__ import annotations
 
 import collections
+import functools
 
 import numpy as np
 
@@ -62,7 +63,8 @@ def keypoint_box(keypoints):
     return float(low[0]), float(high[1]) - side, side
 
 
-def torso_pairs(skeleton: Skeleton) -> list:
+@functools.lru_cache(maxsize=None)  # read on every frame of a video: the names are parsed once per skeleton
+def torso_pairs(skeleton: Skeleton) -> tuple:
     """The (left, right) keypoint indices of the shoulders and hips."""
     names, left = skeleton.keypoint_names, set(skeleton.left_indices)
     pairs = [(a, b) if a in left else (b, a) for a, b in skeleton.flip_pairs
@@ -70,7 +72,7 @@ def torso_pairs(skeleton: Skeleton) -> list:
     if not pairs:
         raise DataError(f"skeleton {skeleton.name!r}: sides from the direction of travel need left/right "
                         f"shoulder or hip keypoints; it has {list(names)}")
-    return pairs
+    return tuple(pairs)
 
 
 def contradicts(keypoints, rates, skeleton: Skeleton, min_rate: float = MIN_RATE) -> np.ndarray:

@@ -189,6 +189,7 @@ def test_detect_cli_tracks_with_the_calibrated_threshold_and_keeps_its_outputs(e
     # differ from this one's) cannot move a keypoint across it.
     below = int(np.argmax(np.diff(confidence))) + 1
     threshold = float(confidence[below - 1] + confidence[below]) / 2
+    assert int((confidence < 0.3).sum()) != below  # the default threshold would mark another number visible
     path = str(tmp_path / "model.tflite")
     export.write_tflite(model, exported["restored"].contract(crop=dict(CROP, threshold=threshold)), path)
     overlay, results = tmp_path / "overlay.png", tmp_path / "keypoints.json"

@@ -96,6 +96,21 @@ public final class Skeleton {
         return null;
     }
 
+    /** Python's {@code part_name}: a keypoint's name without its side ("l_hip" -> "hip", "LeftArm" -> "Arm"). */
+    public static String partName(String name) {
+        List<String> kept = new ArrayList<>();
+        for (String token : name.split("[_\\-\\s.]+")) {
+            String lower = token.toLowerCase(Locale.ROOT);
+            if (!(lower.equals("l") || lower.equals("left") || lower.equals("r") || lower.equals("right"))) {
+                kept.add(token);
+            }
+        }
+        String joined = String.join("_", kept);
+        java.util.regex.Matcher camel = java.util.regex.Pattern.compile("^(Left|Right)(.+)$").matcher(joined);
+        if (camel.matches()) return camel.group(2);
+        return joined.isEmpty() ? name : joined;
+    }
+
     private Side sideOfEdge(int[] edge) {
         Side a = sideOfName(keypointNames.get(edge[0]));
         Side b = sideOfName(keypointNames.get(edge[1]));

@@ -100,28 +100,13 @@ public final class TravelSides {
         history.clear();
     }
 
-    /** Python's {@code part_name}: a keypoint's name without its side ("l_hip" -> "hip", "LeftArm" -> "Arm"). */
-    static String partName(String name) {
-        List<String> kept = new ArrayList<>();
-        for (String token : name.split("[_\\-\\s.]+")) {
-            String lower = token.toLowerCase(Locale.ROOT);
-            if (!(lower.equals("l") || lower.equals("left") || lower.equals("r") || lower.equals("right"))) {
-                kept.add(token);
-            }
-        }
-        String joined = String.join("_", kept);
-        java.util.regex.Matcher camel = java.util.regex.Pattern.compile("^(Left|Right)(.+)$").matcher(joined);
-        if (camel.matches()) return camel.group(2);
-        return joined.isEmpty() ? name : joined;
-    }
-
     private static int[][] torsoPairs(Skeleton skeleton) {
         List<int[]> pairs = new ArrayList<>();
         for (int i = 0; i < skeleton.numFlipPairs(); i++) {
             int[] pair = skeleton.flipPair(i);
             Side a = Skeleton.sideOfName(skeleton.keypointNames.get(pair[0]));
             Side b = Skeleton.sideOfName(skeleton.keypointNames.get(pair[1]));
-            String part = partName(skeleton.keypointNames.get(pair[0])).toLowerCase(Locale.ROOT);
+            String part = Skeleton.partName(skeleton.keypointNames.get(pair[0])).toLowerCase(Locale.ROOT);
             boolean isTorso = part.equals("shoulder") || part.equals("hip");
             if (!isTorso || (a != Side.LEFT && b != Side.LEFT)) continue;
             pairs.add(a == Side.LEFT ? new int[] {pair[0], pair[1]} : new int[] {pair[1], pair[0]});

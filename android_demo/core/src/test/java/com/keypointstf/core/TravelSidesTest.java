@@ -81,9 +81,9 @@ public class TravelSidesTest {
 
     @Test
     public void partNamesMatchPython() {
-        assertEquals("knee", TravelSides.partName("l_knee"));
-        assertEquals("Arm", TravelSides.partName("LeftArm"));
-        assertEquals("neck", TravelSides.partName("neck"));
-        assertEquals("hip", TravelSides.partName("hip_R"));
+        assertEquals("knee", Skeleton.partName("l_knee"));
+        assertEquals("Arm", Skeleton.partName("LeftArm"));
+        assertEquals("neck", Skeleton.partName("neck"));
+        assertEquals("hip", Skeleton.partName("hip_R"));
     }
 }
